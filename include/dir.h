@@ -1,0 +1,69 @@
+/*
+ * dir — directory listings, read once per directory and shared, with an index for lookup.
+ *
+ * A listing holds every live entry of one directory (name, inode, d_type) in the order the
+ * kernel's ext4 readdir returns them: hash order (with "." and ".." first for an indexed
+ * directory) whenever the kernel uses its htree readdir, block order otherwise. A hash table
+ * over the names makes lookup O(1) after the one linear read, so a 50,000-entry directory costs
+ * one scan, not one per lookup.
+ *
+ * Listings live in a dircache: reference counted (an open directory holds one), kept after
+ * their last user while the cache is under its byte budget, least recently used evicted first.
+ * dircache->lock guards the cache's table, LRU and each listing's refs; a listing's contents
+ * are immutable once built, so readers need no lock.
+ */
+#ifndef EXT4PAGER_DIR_H
+#define EXT4PAGER_DIR_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct image;
+
+struct dir_entry {
+	uint32_t ino;
+	uint32_t name_off;  /* into listing->names */
+	uint32_t hash_next; /* index + 1 of the next entry in the same bucket; 0 ends */
+	uint16_t name_len;
+	uint8_t type;	    /* DT_* */
+};
+
+struct dir_listing {
+	uint32_t ino;		    /* immutable */
+	size_t count;		    /* immutable */
+	struct dir_entry *entries;  /* immutable, readdir order */
+	char *names;		    /* immutable */
+	uint32_t *buckets;	    /* immutable; entry index + 1, 0 = empty */
+	size_t nbuckets;	    /* immutable, a power of two */
+	size_t bytes;		    /* immutable; memory held */
+	int refs;		    /* guarded by: dircache->lock */
+	struct dir_listing *next;   /* guarded by: dircache->lock; table chain */
+	struct dir_listing *lru_prev, *lru_next; /* guarded by: dircache->lock; unused ones only */
+};
+
+#define DIRCACHE_BUCKETS 1024
+
+struct dircache {
+	pthread_mutex_t lock;
+	struct dir_listing *table[DIRCACHE_BUCKETS]; /* guarded by: lock */
+	struct dir_listing *lru_head, *lru_tail;     /* guarded by: lock; refs == 0 only */
+	size_t bytes;				     /* guarded by: lock; all listings */
+	size_t budget;				     /* immutable */
+};
+
+void dircache_init(struct dircache *dc, size_t budget_bytes);
+void dircache_destroy(struct dircache *dc);
+
+/* The listing of directory `ino`, built if needed. Returns 0, -ENOTDIR, -EIO, -ENOMEM. */
+int dircache_get(struct dircache *dc, struct image *img, uint32_t ino, struct dir_listing **out);
+void dircache_put(struct dircache *dc, struct dir_listing *l);
+
+/* Entry named `name` (`len` bytes) or NULL. */
+const struct dir_entry *dir_lookup(const struct dir_listing *l, const char *name, size_t len);
+
+/* Builds a listing without a cache (tests, fuzzing). Caller frees with dir_listing_free. */
+int dir_listing_build(struct image *img, uint32_t ino, struct dir_listing **out);
+void dir_listing_free(struct dir_listing *l);
+
+#endif

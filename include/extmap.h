@@ -1,0 +1,55 @@
+/*
+ * extmap — a file's logical→physical block map, read once from the inode into a sorted array.
+ *
+ * Built under the image lock from whichever form the inode uses: an extent tree of any depth,
+ * an ext2/ext3 block map (direct, single, double and triple indirect blocks, coalesced into
+ * runs), or inline data (the bytes themselves, copied out of the inode). After construction
+ * the map is immutable, so the pager reads it without any lock.
+ *
+ * Construction refuses a map ext4pager cannot trust — extents out of order or overlapping,
+ * pointing outside the filesystem, zero-length, or more of them than a sane file has — with
+ * -EIO, so a corrupt inode fails its own open and nothing else.
+ */
+#ifndef EXT4PAGER_EXTMAP_H
+#define EXT4PAGER_EXTMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct image;
+
+struct extent {
+	uint64_t lblk;	 /* first logical block */
+	uint64_t pblk;	 /* first physical block */
+	uint32_t len;	 /* blocks, > 0 */
+	bool unwritten;	 /* allocated but never written: reads as zeros */
+};
+
+struct extmap {
+	struct extent *ext; /* sorted by lblk, non-overlapping */
+	size_t count;
+	uint8_t *inline_data; /* non-NULL for an inline-data inode; then count == 0 */
+	size_t inline_len;
+	unsigned block_size;
+};
+
+/* Hard cap on extents per file: bounds memory on a hostile block map (24 bytes each). */
+#define EXTMAP_MAX_EXTENTS (4u << 20)
+
+/*
+ * Builds the map of inode `ino` of size `size` bytes. Caller holds the image lock.
+ * Returns 0, -EIO for a corrupt map, or -ENOMEM.
+ */
+int extmap_build(struct image *img, uint32_t ino, uint64_t size, struct extmap *map);
+
+/* Builds a map from an array (tests, fuzzing): validates as extmap_build does. Copies `ext`. */
+int extmap_from_array(const struct extent *ext, size_t count, unsigned block_size,
+		      uint64_t fs_blocks, struct extmap *map);
+
+void extmap_free(struct extmap *map);
+
+/* Index of the first extent that ends after logical block `lblk` (== count if none). */
+size_t extmap_find(const struct extmap *map, uint64_t lblk);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * fuse_ops — the libfuse3 low-level operations: thin glue that maps FUSE node ids to ext4
+ * inodes (FUSE root 1 ↔ ext4 inode 2), calls the layers below and replies. The only file
+ * besides main.c that sees FUSE types.
+ */
+#ifndef EXT4PAGER_FUSE_OPS_H
+#define EXT4PAGER_FUSE_OPS_H
+
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+
+#include "dir.h"
+#include "image.h"
+#include "pager.h"
+#include "statfs.h"
+
+/* Everything a request handler needs; owned by main, lives as long as the session. */
+struct fs_context {
+	struct image *img;
+	struct pager *pager;
+	struct dircache dirs;
+	struct fs_totals totals;
+	unsigned read_ahead_kb;	 /* set on the mount's bdi after init; 0 = leave it */
+	const char *mountpoint;
+};
+
+/* The name of the read-only xattr on the mount root that returns the pager's stats. */
+#define FUSE_OPS_STATS_XATTR "ext4pager.stats"
+
+const struct fuse_lowlevel_ops *fuse_ops_table(void);
+
+#endif

@@ -1,0 +1,25 @@
+/*
+ * inode — attributes and symlink targets exactly as the kernel's ext4 driver reports them:
+ * 32-bit ids, 64-bit sizes, st_blocks with huge_file units and the inline-data sector,
+ * nanosecond times with the epoch bits of the extra fields, rdev in old and new encodings.
+ * Every function takes the image lock itself.
+ */
+#ifndef EXT4PAGER_INODE_H
+#define EXT4PAGER_INODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+struct image;
+
+#define INODE_ROOT 2
+
+/* Fills `st` for inode `ino`; `generation` may be NULL. Returns 0, -ENOENT or -EIO. */
+int inode_stat(struct image *img, uint32_t ino, struct stat *st, uint64_t *generation);
+
+/* Copies the symlink target (not NUL-terminated) into a malloc'd buffer. -EINVAL if `ino` is
+ * not a symlink, -EIO if it is corrupt. */
+int inode_readlink(struct image *img, uint32_t ino, char **target, size_t *len);
+
+#endif

@@ -1,0 +1,112 @@
+/*
+ * vmo — one regular file's page cache (the paged VMO of the seeds).
+ *
+ * A VMO holds the file's size and extent map (immutable once created) and a sparse table of
+ * present pages. Pages are grouped in chunks of VMO_CHUNK_PAGES; a chunk exists while any of
+ * its pages is present or while a reader has pinned it. A present page points either at a frame
+ * from the page pool or at the pool's shared zero page (holes, unwritten extents, past EOF).
+ *
+ * Every VMO belongs to one vmo_cache, which keeps all chunks on one LRU list and evicts clean,
+ * unpinned chunks whenever the frames in use exceed the cache budget. Evicted pages are simply
+ * paged in again on the next read: the image is immutable.
+ *
+ * Lifetime: reference counted (vmo_get/vmo_put). The pager's registry holds one reference while
+ * the VMO is registered, every open handle one, every queued page request one. vmo_reclaim()
+ * drops all pages when the last child goes away; the struct itself goes with the last put.
+ *
+ * Locking, in the order they may be taken: vmo->lock → cache->lock → pool->lock.
+ * Eviction holds cache->lock and only *tries* a VMO's lock, so it never inverts that order.
+ */
+#ifndef EXT4PAGER_VMO_H
+#define EXT4PAGER_VMO_H
+
+#include "extmap.h"
+#include "page_source.h"
+#include "pagepool.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#define VMO_CHUNK_PAGES 64
+/* Largest read vmo_view can describe: the FUSE layer negotiates at most this much. */
+#define VMO_READ_MAX (1u << 20)
+#define VMO_VIEW_MAX_IOV (VMO_READ_MAX / 4096 + 2)
+#define VMO_VIEW_MAX_CHUNKS (VMO_VIEW_MAX_IOV / VMO_CHUNK_PAGES + 2)
+
+struct vmo_chunk;
+
+struct vmo_cache {
+	struct pagepool pool;
+	pthread_mutex_t lock;
+	struct vmo_chunk *lru_head; /* guarded by: lock; least recently used first */
+	struct vmo_chunk *lru_tail; /* guarded by: lock */
+	size_t budget_pages;	    /* immutable */
+	_Atomic uint64_t pages_evicted;
+	_Atomic uint64_t chunks_evicted;
+};
+
+struct vmo {
+	pthread_mutex_t lock;
+	pthread_cond_t supplied;	  /* signalled (with lock) when a page request completes */
+	uint32_t ino;			  /* immutable */
+	uint64_t size;			  /* immutable; bytes */
+	uint64_t npages;		  /* immutable; size rounded up to pages */
+	struct extmap map;		  /* immutable; owned */
+	struct vmo_cache *cache;	  /* immutable */
+	struct vmo_chunk **buckets;	  /* guarded by: lock; chunk hash table */
+	size_t nbuckets;		  /* guarded by: lock */
+	size_t nchunks;			  /* guarded by: lock */
+	struct page_source source;	  /* guarded by: lock */
+	bool reclaimed;			  /* guarded by: lock; no pages will be supplied again */
+	_Atomic int refs;
+	int children;			  /* guarded by: the pager's registry lock */
+	struct vmo *registry_next;	  /* guarded by: the pager's registry lock */
+};
+
+/* A pinned, present range of a VMO, ready to be written out without copying. */
+struct vmo_view {
+	struct iovec iov[VMO_VIEW_MAX_IOV];
+	int iovcnt;
+	size_t len;
+	struct vmo *vmo;
+	struct vmo_chunk *pinned[VMO_VIEW_MAX_CHUNKS];
+	int npinned;
+};
+
+int vmo_cache_init(struct vmo_cache *cache, size_t budget_bytes);
+void vmo_cache_destroy(struct vmo_cache *cache);
+/* Evicts LRU chunks until frames in use fit the budget or nothing more can go. No lock held. */
+void vmo_cache_trim(struct vmo_cache *cache);
+
+/* Takes ownership of `map`. Returns NULL on ENOMEM (and frees the map). Starts with refs = 1. */
+struct vmo *vmo_create(struct vmo_cache *cache, uint32_t ino, uint64_t size, struct extmap *map);
+void vmo_get(struct vmo *vmo);
+void vmo_put(struct vmo *vmo);
+
+/* Drops every page; later supplies are discarded. Caller holds no lock; readers must be gone. */
+void vmo_reclaim(struct vmo *vmo);
+
+/* All below: caller holds vmo->lock. */
+bool vmo_page_present_locked(struct vmo *vmo, uint64_t page);
+/* First page in [first, last] that is not present, or UINT64_MAX. */
+uint64_t vmo_first_missing_locked(struct vmo *vmo, uint64_t first, uint64_t last);
+/* Pins the chunks covering pages [first, last] into `view` (creating empty ones). -ENOMEM. */
+int vmo_pin_locked(struct vmo *vmo, uint64_t first, uint64_t last, struct vmo_view *view);
+void vmo_unpin_locked(struct vmo *vmo, struct vmo_view *view);
+/* Fills view->iov for bytes [off, off+len), all present and pinned. */
+void vmo_view_fill_locked(struct vmo *vmo, uint64_t off, size_t len, struct vmo_view *view);
+
+/*
+ * Supplies `n` pages starting at `page`: takes ownership of frames[0..n) (NULL entries mean the
+ * shared zero page). Pages already present keep their contents and the new frame is freed.
+ * Caller holds no lock. Returns 0, or -ENOMEM (the frames are then freed).
+ */
+int vmo_supply(struct vmo *vmo, uint64_t page, void **frames, size_t n);
+
+/* Pages currently present (tests, stats). Takes the lock. */
+uint64_t vmo_present_pages(struct vmo *vmo);
+
+#endif

@@ -1,0 +1,20 @@
+/*
+ * xattr — extended attributes as the kernel's ext4 lists and returns them: user., trusted.,
+ * security. and system.posix_acl_* (in getfacl's xattr format), from the inode body, the
+ * xattr block and EA inodes. The inline-data system.data attribute is internal and hidden, as
+ * the kernel hides it. Every function takes the image lock itself.
+ */
+#ifndef EXT4PAGER_XATTR_H
+#define EXT4PAGER_XATTR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct image;
+
+/* NUL-separated names into a malloc'd buffer. Returns 0, -EIO, -ENOMEM. */
+int xattr_list(struct image *img, uint32_t ino, char **names, size_t *len);
+/* The value into a malloc'd buffer. Returns 0, -ENODATA, -EIO, -ENOMEM. */
+int xattr_get(struct image *img, uint32_t ino, const char *name, void **value, size_t *len);
+
+#endif

@@ -1,0 +1,364 @@
+#include "dir.h"
+
+#include "image.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Hard cap: bounds memory and time on a hostile directory (the kernel's largedir max is
+ * far below what 2^24 entries of 255 bytes would need anyway). */
+#define DIR_MAX_ENTRIES (1u << 24)
+
+struct build_entry {
+	uint32_t ino, name_off, hash, minor_hash, seq;
+	uint16_t name_len;
+	uint8_t type;
+	bool dot; /* "." or ".." of an indexed directory: these come first */
+};
+
+struct build_ctx {
+	struct build_entry *ent;
+	size_t count, cap;
+	char *names;
+	size_t names_len, names_cap;
+	bool filetype;
+	int error;
+};
+
+static uint8_t dtype_of(int ft)
+{
+	switch (ft) {
+	case EXT2_FT_REG_FILE:
+		return DT_REG;
+	case EXT2_FT_DIR:
+		return DT_DIR;
+	case EXT2_FT_CHRDEV:
+		return DT_CHR;
+	case EXT2_FT_BLKDEV:
+		return DT_BLK;
+	case EXT2_FT_FIFO:
+		return DT_FIFO;
+	case EXT2_FT_SOCK:
+		return DT_SOCK;
+	case EXT2_FT_SYMLINK:
+		return DT_LNK;
+	default:
+		return DT_UNKNOWN;
+	}
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	size_t n = *cap ? *cap : 64;
+	void *q;
+
+	if (need <= *cap)
+		return 0;
+	while (n < need)
+		n *= 2;
+	q = realloc(*p, n * elem);
+	if (!q)
+		return -ENOMEM;
+	*p = q;
+	*cap = n;
+	return 0;
+}
+
+static int collect_entry(ext2_ino_t dir, int entry, struct ext2_dir_entry *de, int offset,
+			 int blocksize, char *buf, void *priv)
+{
+	struct build_ctx *c = priv;
+	int name_len = ext2fs_dirent_name_len(de);
+	struct build_entry *e;
+
+	(void)dir;
+	(void)entry;
+	(void)offset;
+	(void)blocksize;
+	(void)buf;
+	if (de->inode == 0)
+		return 0;
+	if (c->count >= DIR_MAX_ENTRIES ||
+	    grow((void **)&c->ent, &c->cap, c->count + 1, sizeof(*c->ent)) ||
+	    grow((void **)&c->names, &c->names_cap, c->names_len + (size_t)name_len + 1, 1)) {
+		c->error = c->count >= DIR_MAX_ENTRIES ? -EIO : -ENOMEM;
+		return DIRENT_ABORT;
+	}
+	e = &c->ent[c->count];
+	memset(e, 0, sizeof(*e));
+	e->ino = de->inode;
+	e->name_off = (uint32_t)c->names_len;
+	e->name_len = (uint16_t)name_len;
+	e->type = c->filetype ? dtype_of(ext2fs_dirent_file_type(de)) : DT_UNKNOWN;
+	e->seq = (uint32_t)c->count;
+	memcpy(c->names + c->names_len, de->name, (size_t)name_len);
+	c->names[c->names_len + (size_t)name_len] = '\0';
+	c->names_len += (size_t)name_len + 1;
+	c->count++;
+	return 0;
+}
+
+static int cmp_hash_order(const void *a, const void *b)
+{
+	const struct build_entry *x = a, *y = b;
+
+	if (x->dot != y->dot)
+		return x->dot ? -1 : 1;
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	if (x->minor_hash != y->minor_hash)
+		return x->minor_hash < y->minor_hash ? -1 : 1;
+	return x->seq < y->seq ? -1 : (x->seq > y->seq);
+}
+
+/* ext4_readdir's is_dx_dir(): when the kernel returns entries in hash order. */
+static bool kernel_reads_in_hash_order(ext2_filsys fs, const struct ext2_inode *inode)
+{
+	if (!ext2fs_has_feature_dir_index(fs->super))
+		return false;
+	return (inode->i_flags & EXT2_INDEX_FL) || (EXT2_I_SIZE(inode) / fs->blocksize == 1) ||
+	       (inode->i_flags & EXT4_INLINE_DATA_FL);
+}
+
+/* Sorts the entries into the kernel's htree readdir order. */
+static void sort_like_kernel(ext2_filsys fs, const struct ext2_inode *inode, struct build_ctx *c)
+{
+	struct ext2_super_block *sb = fs->super;
+	int version = sb->s_def_hash_version;
+	bool indexed = inode->i_flags & EXT2_INDEX_FL;
+
+	if (version <= EXT2_HASH_TEA && (sb->s_flags & EXT2_FLAGS_UNSIGNED_HASH))
+		version += 3;
+	for (size_t i = 0; i < c->count; i++) {
+		struct build_entry *e = &c->ent[i];
+		const char *name = c->names + e->name_off;
+		ext2_dirhash_t h = 0, minor = 0;
+		e->dot = indexed && ((e->name_len == 1 && name[0] == '.') ||
+				     (e->name_len == 2 && name[0] == '.' && name[1] == '.'));
+		if (e->dot) {
+			e->hash = e->name_len == 1 ? 0 : 2;
+			continue;
+		}
+		ext2fs_dirhash2(version, name, e->name_len, fs->encoding,
+				inode->i_flags & EXT4_CASEFOLD_FL, sb->s_hash_seed, &h,
+				&minor);
+		e->hash = h;
+		e->minor_hash = minor;
+	}
+	qsort(c->ent, c->count, sizeof(*c->ent), cmp_hash_order);
+}
+
+static uint32_t name_hash(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)s[i]) * 16777619u;
+	return h;
+}
+
+static int finish_listing(uint32_t ino, struct build_ctx *c, struct dir_listing **out)
+{
+	struct dir_listing *l = calloc(1, sizeof(*l));
+	size_t nb = 16;
+
+	while (nb < c->count * 2)
+		nb *= 2;
+	if (!l)
+		return -ENOMEM;
+	l->ino = ino;
+	l->count = c->count;
+	l->nbuckets = nb;
+	l->entries = calloc(c->count ? c->count : 1, sizeof(*l->entries));
+	l->buckets = calloc(nb, sizeof(*l->buckets));
+	if (!l->entries || !l->buckets) {
+		dir_listing_free(l);
+		return -ENOMEM;
+	}
+	l->names = c->names;
+	c->names = NULL;
+	for (size_t i = 0; i < c->count; i++) {
+		struct dir_entry *d = &l->entries[i];
+		uint32_t slot;
+		d->ino = c->ent[i].ino;
+		d->name_off = c->ent[i].name_off;
+		d->name_len = c->ent[i].name_len;
+		d->type = c->ent[i].type;
+		slot = name_hash(l->names + d->name_off, d->name_len) & (uint32_t)(nb - 1);
+		d->hash_next = l->buckets[slot];
+		l->buckets[slot] = (uint32_t)i + 1;
+	}
+	l->bytes = sizeof(*l) + c->count * sizeof(*l->entries) + nb * sizeof(*l->buckets) +
+		   c->names_len;
+	*out = l;
+	return 0;
+}
+
+int dir_listing_build(struct image *img, uint32_t ino, struct dir_listing **out)
+{
+	struct build_ctx c = {0};
+	struct ext2_inode inode;
+	errcode_t err;
+	int rc;
+
+	image_lock(img);
+	c.filetype = ext2fs_has_feature_filetype(img->fs->super);
+	if (ino < 1 || ino > img->fs->super->s_inodes_count)
+		rc = -ENOENT;
+	else if (ext2fs_read_inode(img->fs, ino, &inode))
+		rc = -EIO;
+	else if (!LINUX_S_ISDIR(inode.i_mode))
+		rc = -ENOTDIR;
+	else {
+		err = ext2fs_dir_iterate2(img->fs, ino, 0, NULL, collect_entry, &c);
+		rc = c.error ? c.error : (err ? -EIO : 0);
+		if (rc == 0 && kernel_reads_in_hash_order(img->fs, &inode))
+			sort_like_kernel(img->fs, &inode, &c);
+	}
+	image_unlock(img);
+	if (rc == 0)
+		rc = finish_listing(ino, &c, out);
+	free(c.ent);
+	free(c.names);
+	return rc;
+}
+
+void dir_listing_free(struct dir_listing *l)
+{
+	if (!l)
+		return;
+	free(l->entries);
+	free(l->names);
+	free(l->buckets);
+	free(l);
+}
+
+const struct dir_entry *dir_lookup(const struct dir_listing *l, const char *name, size_t len)
+{
+	uint32_t i = l->buckets[name_hash(name, len) & (uint32_t)(l->nbuckets - 1)];
+
+	while (i) {
+		const struct dir_entry *d = &l->entries[i - 1];
+		if (d->name_len == len && memcmp(l->names + d->name_off, name, len) == 0)
+			return d;
+		i = d->hash_next;
+	}
+	return NULL;
+}
+
+void dircache_init(struct dircache *dc, size_t budget_bytes)
+{
+	memset(dc, 0, sizeof(*dc));
+	pthread_mutex_init(&dc->lock, NULL);
+	dc->budget = budget_bytes;
+}
+
+void dircache_destroy(struct dircache *dc)
+{
+	for (size_t i = 0; i < DIRCACHE_BUCKETS; i++) {
+		while (dc->table[i]) {
+			struct dir_listing *l = dc->table[i];
+			dc->table[i] = l->next;
+			dir_listing_free(l);
+		}
+	}
+	pthread_mutex_destroy(&dc->lock);
+}
+
+/* LRU of unused listings; caller holds dc->lock. */
+static void lru_remove_locked(struct dircache *dc, struct dir_listing *l)
+{
+	if (l->lru_prev)
+		l->lru_prev->lru_next = l->lru_next;
+	else if (dc->lru_head == l)
+		dc->lru_head = l->lru_next;
+	if (l->lru_next)
+		l->lru_next->lru_prev = l->lru_prev;
+	else if (dc->lru_tail == l)
+		dc->lru_tail = l->lru_prev;
+	l->lru_prev = l->lru_next = NULL;
+}
+
+static void table_remove_locked(struct dircache *dc, struct dir_listing *l)
+{
+	for (struct dir_listing **p = &dc->table[l->ino % DIRCACHE_BUCKETS]; *p; p = &(*p)->next) {
+		if (*p == l) {
+			*p = l->next;
+			break;
+		}
+	}
+	dc->bytes -= l->bytes;
+}
+
+/* Frees unused listings, oldest first, while over budget. Caller holds dc->lock. */
+static void evict_locked(struct dircache *dc)
+{
+	while (dc->bytes > dc->budget && dc->lru_head) {
+		struct dir_listing *l = dc->lru_head;
+		lru_remove_locked(dc, l);
+		table_remove_locked(dc, l);
+		dir_listing_free(l);
+	}
+}
+
+static struct dir_listing *find_and_ref_locked(struct dircache *dc, uint32_t ino)
+{
+	for (struct dir_listing *l = dc->table[ino % DIRCACHE_BUCKETS]; l; l = l->next) {
+		if (l->ino == ino) {
+			if (l->refs++ == 0)
+				lru_remove_locked(dc, l);
+			return l;
+		}
+	}
+	return NULL;
+}
+
+int dircache_get(struct dircache *dc, struct image *img, uint32_t ino, struct dir_listing **out)
+{
+	struct dir_listing *l, *fresh;
+	int rc;
+
+	pthread_mutex_lock(&dc->lock);
+	l = find_and_ref_locked(dc, ino);
+	pthread_mutex_unlock(&dc->lock);
+	if (l) {
+		*out = l;
+		return 0;
+	}
+	rc = dir_listing_build(img, ino, &fresh);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&dc->lock);
+	l = find_and_ref_locked(dc, ino); /* another thread may have built it meanwhile */
+	if (!l) {
+		l = fresh;
+		fresh = NULL;
+		l->refs = 1;
+		l->next = dc->table[ino % DIRCACHE_BUCKETS];
+		dc->table[ino % DIRCACHE_BUCKETS] = l;
+		dc->bytes += l->bytes;
+		evict_locked(dc);
+	}
+	pthread_mutex_unlock(&dc->lock);
+	dir_listing_free(fresh);
+	*out = l;
+	return 0;
+}
+
+void dircache_put(struct dircache *dc, struct dir_listing *l)
+{
+	pthread_mutex_lock(&dc->lock);
+	if (--l->refs == 0) {
+		l->lru_prev = dc->lru_tail;
+		l->lru_next = NULL;
+		if (dc->lru_tail)
+			dc->lru_tail->lru_next = l;
+		else
+			dc->lru_head = l;
+		dc->lru_tail = l;
+		evict_locked(dc);
+	}
+	pthread_mutex_unlock(&dc->lock);
+}

@@ -1,0 +1,507 @@
+#include "fuse_ops.h"
+
+#include "inode.h"
+#include "xattr.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+/* The image cannot change under a mount: let the kernel cache everything for a long time. */
+#define CACHE_TIMEOUT 86400.0
+
+static struct fs_context *ctx_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static uint32_t ino_of(fuse_ino_t node)
+{
+	return node == FUSE_ROOT_ID ? INODE_ROOT : (uint32_t)node;
+}
+
+static fuse_ino_t node_of(uint32_t ino)
+{
+	return ino == INODE_ROOT ? FUSE_ROOT_ID : ino;
+}
+
+/* Node ids above 32 bits or inode 1 (ext4's bad-blocks inode, which collides with the FUSE
+ * root id) never come from us. */
+static bool valid_node(fuse_ino_t node)
+{
+	return node == FUSE_ROOT_ID || (node > 2 && node <= UINT32_MAX);
+}
+
+static void *ra_thread(void *arg)
+{
+	struct fs_context *c = arg;
+	struct stat st;
+	char path[64];
+	FILE *f;
+
+	if (stat(c->mountpoint, &st) != 0)
+		return NULL;
+	snprintf(path, sizeof(path), "/sys/class/bdi/%u:%u/read_ahead_kb", major(st.st_dev),
+		 minor(st.st_dev));
+	f = fopen(path, "w");
+	if (f) {
+		fprintf(f, "%u\n", c->read_ahead_kb);
+		fclose(f);
+	}
+	return NULL;
+}
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	struct fs_context *c = userdata;
+	pthread_t t;
+
+	conn->want |= conn->capable & (FUSE_CAP_EXPORT_SUPPORT | FUSE_CAP_CACHE_SYMLINKS |
+					FUSE_CAP_POSIX_ACL | FUSE_CAP_ASYNC_READ |
+					FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO |
+					FUSE_CAP_PARALLEL_DIROPS);
+	conn->want &= ~(FUSE_CAP_AUTO_INVAL_DATA | FUSE_CAP_WRITEBACK_CACHE);
+	conn->max_readahead = VMO_READ_MAX;
+	/* The mount is not visible until init returns; set its readahead from another thread. */
+	if (c->read_ahead_kb && geteuid() == 0 && pthread_create(&t, NULL, ra_thread, c) == 0)
+		pthread_detach(t);
+}
+
+static int entry_for(struct fs_context *c, uint32_t ino, struct fuse_entry_param *e)
+{
+	uint64_t gen = 0;
+	int rc;
+
+	memset(e, 0, sizeof(*e));
+	rc = inode_stat(c->img, ino, &e->attr, &gen);
+	if (rc)
+		return rc;
+	e->ino = node_of(ino);
+	e->generation = gen;
+	e->attr_timeout = CACHE_TIMEOUT;
+	e->entry_timeout = CACHE_TIMEOUT;
+	return 0;
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fs_context *c = ctx_of(req);
+	struct fuse_entry_param e;
+	struct dir_listing *l;
+	const struct dir_entry *d;
+	int rc;
+
+	if (!valid_node(parent)) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	rc = dircache_get(&c->dirs, c->img, ino_of(parent), &l);
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	d = dir_lookup(l, name, strlen(name));
+	if (!d) {
+		/* A negative entry: the kernel remembers that the name does not exist. */
+		memset(&e, 0, sizeof(e));
+		e.entry_timeout = CACHE_TIMEOUT;
+		fuse_reply_entry(req, &e);
+	} else if (d->ino == 1 || d->ino > c->img->fs->super->s_inodes_count) {
+		fuse_reply_err(req, EIO); /* a corrupt entry: the kernel says EFSCORRUPTED */
+	} else if ((rc = entry_for(c, d->ino, &e)) != 0) {
+		fuse_reply_err(req, rc == -ENOENT ? EIO : -rc);
+	} else {
+		fuse_reply_entry(req, &e);
+	}
+	dircache_put(&c->dirs, l);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	(void)ino;
+	(void)nlookup;
+	fuse_reply_none(req); /* node ids are inode numbers: nothing is kept per node */
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	(void)count;
+	(void)forgets;
+	fuse_reply_none(req);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *fi)
+{
+	struct stat st;
+	int rc = valid_node(node) ? inode_stat(ctx_of(req)->img, ino_of(node), &st, NULL) : -ENOENT;
+
+	(void)fi;
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_attr(req, &st, CACHE_TIMEOUT);
+}
+
+static void op_readlink(fuse_req_t req, fuse_ino_t node)
+{
+	char *target = NULL;
+	size_t len;
+	int rc = valid_node(node) ? inode_readlink(ctx_of(req)->img, ino_of(node), &target, &len)
+				  : -ENOENT;
+
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_readlink(req, target);
+	free(target);
+}
+
+static void op_opendir(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *fi)
+{
+	struct fs_context *c = ctx_of(req);
+	struct dir_listing *l;
+	int rc = valid_node(node) ? dircache_get(&c->dirs, c->img, ino_of(node), &l) : -ENOENT;
+
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)l;
+	fi->cache_readdir = 1;
+	fi->keep_cache = 1;
+	if (fuse_reply_open(req, fi) != 0)
+		dircache_put(&c->dirs, l);
+}
+
+static size_t add_plain(fuse_req_t req, char *buf, size_t left, const struct dir_listing *l,
+			const struct dir_entry *d, off_t next)
+{
+	struct stat st = {.st_ino = d->ino, .st_mode = (mode_t)d->type << 12};
+	return fuse_add_direntry(req, buf, left, l->names + d->name_off, &st, next);
+}
+
+static size_t add_plus(fuse_req_t req, struct fs_context *c, char *buf, size_t left,
+		       const struct dir_listing *l, const struct dir_entry *d, off_t next)
+{
+	const char *name = l->names + d->name_off;
+	struct fuse_entry_param e;
+	bool dot = name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
+
+	/* "." and "..", and entries we cannot stat, go without a node: no lookup is counted. */
+	if (dot || d->ino == 1 || entry_for(c, d->ino, &e) != 0) {
+		memset(&e, 0, sizeof(e));
+		e.attr.st_ino = d->ino;
+		e.attr.st_mode = (mode_t)d->type << 12;
+	}
+	return fuse_add_direntry_plus(req, buf, left, name, &e, next);
+}
+
+static void do_readdir(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi,
+		       bool plus)
+{
+	struct fs_context *c = ctx_of(req);
+	const struct dir_listing *l = (const struct dir_listing *)(uintptr_t)fi->fh;
+	char *buf = malloc(size);
+	size_t used = 0;
+
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	for (size_t i = off < 0 ? 0 : (size_t)off; i < l->count; i++) {
+		const struct dir_entry *d = &l->entries[i];
+		size_t n = plus ? add_plus(req, c, buf + used, size - used, l, d, (off_t)i + 1)
+				: add_plain(req, buf + used, size - used, l, d, (off_t)i + 1);
+		if (n > size - used)
+			break; /* did not fit: the next call resumes at this entry */
+		used += n;
+	}
+	fuse_reply_buf(req, buf, used);
+	free(buf);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t node, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	(void)node;
+	do_readdir(req, size, off, fi, false);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t node, size_t size, off_t off,
+			   struct fuse_file_info *fi)
+{
+	(void)node;
+	do_readdir(req, size, off, fi, true);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *fi)
+{
+	(void)node;
+	dircache_put(&ctx_of(req)->dirs, (struct dir_listing *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *fi)
+{
+	struct fs_context *c = ctx_of(req);
+	struct pager_handle *h;
+	struct stat st;
+	int rc;
+
+	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	rc = valid_node(node) ? inode_stat(c->img, ino_of(node), &st, NULL) : -ENOENT;
+	if (rc == 0 && !S_ISREG(st.st_mode))
+		rc = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	if (rc == 0)
+		rc = pager_register(c->pager, ino_of(node), &h);
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)h;
+	fi->keep_cache = 1; /* the image is immutable: the kernel's cache stays valid across opens */
+	if (fuse_reply_open(req, fi) != 0)
+		pager_release(c->pager, h);
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t node, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	struct fs_context *c = ctx_of(req);
+	struct pager_handle *h = (struct pager_handle *)(uintptr_t)fi->fh;
+	struct vmo_view view;
+	int rc;
+
+	(void)node;
+	if (off < 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (size > VMO_READ_MAX)
+		size = VMO_READ_MAX; /* never happens with the negotiated limits */
+	rc = pager_read(c->pager, h, (uint64_t)off, size, &view);
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	if (view.len == 0)
+		fuse_reply_buf(req, NULL, 0);
+	else
+		fuse_reply_iov(req, view.iov, view.iovcnt); /* straight from the VMO's pages */
+	pager_view_release(c->pager, &view);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *fi)
+{
+	(void)node;
+	pager_release(ctx_of(req)->pager, (struct pager_handle *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t node)
+{
+	const struct fs_totals *t = &ctx_of(req)->totals;
+	struct statvfs sv = {0};
+
+	(void)node;
+	sv.f_bsize = t->bsize;
+	sv.f_frsize = t->bsize;
+	sv.f_blocks = t->blocks;
+	sv.f_bfree = t->bfree;
+	sv.f_bavail = t->bavail;
+	sv.f_files = t->files;
+	sv.f_ffree = t->ffree;
+	sv.f_favail = t->ffree;
+	sv.f_namemax = t->namemax;
+	fuse_reply_statfs(req, &sv);
+}
+
+/* Replies to a getxattr/listxattr: size probe, ERANGE, or the bytes. */
+static void reply_xattr_bytes(fuse_req_t req, const void *data, size_t len, size_t size)
+{
+	if (size == 0)
+		fuse_reply_xattr(req, len);
+	else if (len > size)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, data, len);
+}
+
+static void reply_stats(fuse_req_t req, size_t size)
+{
+	struct pager_stats s;
+	char buf[1024];
+	int n;
+
+	pager_get_stats(ctx_of(req)->pager, &s);
+	n = pager_format_stats(&s, buf, sizeof(buf));
+	reply_xattr_bytes(req, buf, n < 0 ? 0 : (size_t)n, size);
+}
+
+static void op_getxattr(fuse_req_t req, fuse_ino_t node, const char *name, size_t size)
+{
+	void *value = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (node == FUSE_ROOT_ID && strcmp(name, FUSE_OPS_STATS_XATTR) == 0) {
+		reply_stats(req, size);
+		return;
+	}
+	rc = valid_node(node) ? xattr_get(ctx_of(req)->img, ino_of(node), name, &value, &len)
+			      : -ENOENT;
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else
+		reply_xattr_bytes(req, value, len, size);
+	free(value);
+}
+
+static void op_listxattr(fuse_req_t req, fuse_ino_t node, size_t size)
+{
+	char *names = NULL;
+	size_t len = 0;
+	int rc = valid_node(node) ? xattr_list(ctx_of(req)->img, ino_of(node), &names, &len)
+				  : -ENOENT;
+
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else
+		reply_xattr_bytes(req, names, len, size);
+	free(names);
+}
+
+static void op_access(fuse_req_t req, fuse_ino_t node, int mask)
+{
+	(void)node;
+	fuse_reply_err(req, (mask & W_OK) ? EROFS : 0);
+}
+
+/* Everything that would change the filesystem. */
+static void erofs(fuse_req_t req)
+{
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t n, struct stat *a, int s, struct fuse_file_info *f)
+{
+	(void)n, (void)a, (void)s, (void)f;
+	erofs(req);
+}
+
+static void op_mknod(fuse_req_t req, fuse_ino_t p, const char *name, mode_t m, dev_t d)
+{
+	(void)p, (void)name, (void)m, (void)d;
+	erofs(req);
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t p, const char *name, mode_t m)
+{
+	(void)p, (void)name, (void)m;
+	erofs(req);
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t p, const char *name)
+{
+	(void)p, (void)name;
+	erofs(req);
+}
+
+static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t p, const char *name)
+{
+	(void)link, (void)p, (void)name;
+	erofs(req);
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t p, const char *name, fuse_ino_t np,
+		      const char *nname, unsigned int flags)
+{
+	(void)p, (void)name, (void)np, (void)nname, (void)flags;
+	erofs(req);
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t np, const char *nname)
+{
+	(void)ino, (void)np, (void)nname;
+	erofs(req);
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	(void)ino, (void)buf, (void)size, (void)off, (void)fi;
+	erofs(req);
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t p, const char *name, mode_t m,
+		      struct fuse_file_info *fi)
+{
+	(void)p, (void)name, (void)m, (void)fi;
+	erofs(req);
+}
+
+static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+			size_t size, int flags)
+{
+	(void)ino, (void)name, (void)value, (void)size, (void)flags;
+	erofs(req);
+}
+
+static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	(void)ino, (void)name;
+	erofs(req);
+}
+
+static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
+			 struct fuse_file_info *fi)
+{
+	(void)ino, (void)mode, (void)off, (void)len, (void)fi;
+	erofs(req);
+}
+
+static const struct fuse_lowlevel_ops ops = {
+	.init = op_init,
+	.lookup = op_lookup,
+	.forget = op_forget,
+	.forget_multi = op_forget_multi,
+	.getattr = op_getattr,
+	.readlink = op_readlink,
+	.opendir = op_opendir,
+	.readdir = op_readdir,
+	.readdirplus = op_readdirplus,
+	.releasedir = op_releasedir,
+	.open = op_open,
+	.read = op_read,
+	.release = op_release,
+	.statfs = op_statfs,
+	.getxattr = op_getxattr,
+	.listxattr = op_listxattr,
+	.access = op_access,
+	.setattr = op_setattr,
+	.mknod = op_mknod,
+	.mkdir = op_mkdir,
+	.unlink = op_unlink,
+	.rmdir = op_unlink,
+	.symlink = op_symlink,
+	.rename = op_rename,
+	.link = op_link,
+	.write = op_write,
+	.create = op_create,
+	.setxattr = op_setxattr,
+	.removexattr = op_removexattr,
+	.fallocate = op_fallocate,
+};
+
+const struct fuse_lowlevel_ops *fuse_ops_table(void)
+{
+	return &ops;
+}

@@ -1,0 +1,217 @@
+#include "image.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <et/com_err.h>
+
+/* Incompatible features whose on-disk format ext4pager reads correctly. */
+#define SUPPORTED_INCOMPAT                                                                         \
+	(EXT2_FEATURE_INCOMPAT_FILETYPE | EXT3_FEATURE_INCOMPAT_RECOVER |                          \
+	 EXT3_FEATURE_INCOMPAT_EXTENTS | EXT4_FEATURE_INCOMPAT_64BIT | EXT4_FEATURE_INCOMPAT_MMP |  \
+	 EXT4_FEATURE_INCOMPAT_FLEX_BG | EXT2_FEATURE_INCOMPAT_META_BG |                           \
+	 EXT4_FEATURE_INCOMPAT_EA_INODE | EXT4_FEATURE_INCOMPAT_LARGEDIR |                         \
+	 EXT4_FEATURE_INCOMPAT_INLINE_DATA | EXT4_FEATURE_INCOMPAT_CSUM_SEED)
+
+int image_errno(errcode_t err)
+{
+	if (err == 0)
+		return 0;
+	if (err > 0 && err < 256)
+		return -(int)err; /* libext2fs passes plain errno values through */
+	switch (err) {
+	case EXT2_ET_NO_MEMORY:
+		return -ENOMEM;
+	case EXT2_ET_FILE_NOT_FOUND:
+		return -ENOENT;
+	case EXT2_ET_RO_FILSYS:
+		return -EROFS;
+	case EXT2_ET_EA_KEY_NOT_FOUND:
+		return -ENODATA;
+	case EXT2_ET_NO_INLINE_DATA:
+		return -ENODATA;
+	default:
+		return -EIO;
+	}
+}
+
+static void say(char *why, size_t why_len, const char *fmt, const char *a, const char *b)
+{
+	snprintf(why, why_len, fmt, a, b);
+}
+
+static int check_features(ext2_filsys fs, const struct image_open_options *opts, char *why,
+			  size_t why_len)
+{
+	struct ext2_super_block *sb = fs->super;
+	__u32 unsupported = sb->s_feature_incompat & ~SUPPORTED_INCOMPAT;
+
+	if (unsupported) {
+		char bits[32];
+		snprintf(bits, sizeof(bits), "0x%x", unsupported);
+		say(why, why_len, "unsupported incompatible filesystem features %s%s", bits,
+		    (sb->s_feature_incompat & EXT4_FEATURE_INCOMPAT_ENCRYPT) ? " (encryption)" : "");
+		return -EINVAL;
+	}
+	if (ext2fs_has_feature_journal_needs_recovery(sb) && ext2fs_has_feature_journal(sb) &&
+	    !opts->norecovery) {
+		say(why, why_len,
+		    "the journal needs recovery, which ext4pager does not replay yet; "
+		    "-o norecovery mounts the last checkpointed state%s%s",
+		    "", "");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int open_data_fd(struct image *img, const char *path, char *why, size_t why_len)
+{
+	struct stat st;
+
+	img->data_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (img->data_fd < 0) {
+		int err = errno;
+		say(why, why_len, "cannot open %s: %s", path, strerror(err));
+		return -err;
+	}
+	if (fstat(img->data_fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
+		say(why, why_len, "%s is not a regular file or block device%s", path, "");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int open_ext2fs(struct image *img, const char *path, const struct image_open_options *opts,
+		       char *why, size_t why_len)
+{
+	char io_opts[64];
+	errcode_t err;
+
+	snprintf(io_opts, sizeof(io_opts), "offset=%llu", (unsigned long long)opts->offset);
+	err = ext2fs_open2(path, io_opts, EXT2_FLAG_64BITS | EXT2_FLAG_THREADS, 0, 0,
+			   unix_io_manager, &img->fs);
+	if (err == 0)
+		return 0;
+	img->fs = NULL;
+	switch (err) {
+	case EXT2_ET_BAD_MAGIC:
+	case EXT2_ET_SB_CSUM_INVALID:
+	case EXT2_ET_CORRUPT_SUPERBLOCK:
+	case EXT2_ET_UNEXPECTED_BLOCK_SIZE:
+	case EXT2_ET_SHORT_READ:
+		if (opts->offset)
+			say(why, why_len, "%s: no valid ext2/ext3/ext4 filesystem at offset %s", path,
+			    io_opts + 7);
+		else
+			say(why, why_len, "%s: not a valid ext2/ext3/ext4 filesystem (%s)", path,
+			    error_message(err));
+		return -EINVAL;
+	case EXT2_ET_UNSUPP_FEATURE:
+	case EXT2_ET_RO_UNSUPP_FEATURE:
+		say(why, why_len, "%s: unsupported filesystem features (%s)", path,
+		    error_message(err));
+		return -EINVAL;
+	default:
+		say(why, why_len, "%s: cannot open filesystem: %s", path, error_message(err));
+		return image_errno(err) ? image_errno(err) : -EIO;
+	}
+}
+
+int image_open(const char *path, const struct image_open_options *opts, struct image **out,
+	       char *why, size_t why_len)
+{
+	struct image *img = calloc(1, sizeof(*img));
+	int rc;
+
+	why[0] = '\0';
+	if (!img)
+		return -ENOMEM;
+	img->data_fd = -1;
+	img->offset = opts->offset;
+	img->fadvise_dontneed = true;
+	pthread_mutex_init(&img->fs_lock, NULL);
+	initialize_ext2_error_table();
+
+	rc = open_data_fd(img, path, why, why_len);
+	if (rc == 0)
+		rc = open_ext2fs(img, path, opts, why, why_len);
+	if (rc == 0)
+		rc = check_features(img->fs, opts, why, why_len);
+	if (rc < 0) {
+		image_close(img);
+		return rc;
+	}
+	img->block_size = img->fs->blocksize;
+	img->fs_bytes = ext2fs_blocks_count(img->fs->super) * (uint64_t)img->block_size;
+	*out = img;
+	return 0;
+}
+
+void image_close(struct image *img)
+{
+	if (!img)
+		return;
+	if (img->fs)
+		ext2fs_close_free(&img->fs);
+	if (img->data_fd >= 0)
+		close(img->data_fd);
+	pthread_mutex_destroy(&img->fs_lock);
+	free(img);
+}
+
+void image_lock(struct image *img)
+{
+	pthread_mutex_lock(&img->fs_lock);
+}
+
+void image_unlock(struct image *img)
+{
+	pthread_mutex_unlock(&img->fs_lock);
+}
+
+int image_pread(struct image *img, void *buf, size_t len, uint64_t pos)
+{
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	return image_preadv(img, &iov, 1, len, pos);
+}
+
+int image_preadv(struct image *img, const struct iovec *iov, int iovcnt, size_t len, uint64_t pos)
+{
+	struct iovec local[IMAGE_MAX_IOV];
+	size_t done = 0;
+
+	if (pos > img->fs_bytes || len > img->fs_bytes - pos || iovcnt > (int)(sizeof(local) / sizeof(local[0])))
+		return -EIO;
+	memcpy(local, iov, sizeof(*iov) * (size_t)iovcnt);
+	while (done < len) {
+		ssize_t n = preadv(img->data_fd, local, iovcnt, (off_t)(img->offset + pos + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -EIO; /* error, or the image is shorter than the filesystem says */
+		done += (size_t)n;
+		/* Skip the iovecs a partial read filled, then retry the rest. */
+		while (iovcnt > 0 && (size_t)n >= local[0].iov_len) {
+			n -= (ssize_t)local[0].iov_len;
+			memmove(local, local + 1, sizeof(*local) * (size_t)--iovcnt);
+		}
+		if (iovcnt > 0) {
+			local[0].iov_base = (char *)local[0].iov_base + n;
+			local[0].iov_len -= (size_t)n;
+		}
+	}
+	return 0;
+}
+
+void image_drop_cache(struct image *img, uint64_t pos, uint64_t len)
+{
+	if (img->fadvise_dontneed)
+		posix_fadvise(img->data_fd, (off_t)(img->offset + pos), (off_t)len,
+			      POSIX_FADV_DONTNEED);
+}

@@ -1,0 +1,191 @@
+#include "inode.h"
+
+#include "image.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+
+/* Whether `field` of the large inode lies within the part the inode actually has. */
+#define FITS_IN_INODE(raw, field)                                                                 \
+	(offsetof(struct ext2_inode_large, field) + sizeof((raw)->field) <=                       \
+	 EXT2_GOOD_OLD_INODE_SIZE + (size_t)(raw)->i_extra_isize)
+
+/* The kernel's ext4_decode_extra_time: signed 32-bit seconds, 2 epoch bits, 30 bits of ns. */
+static struct timespec decode_time(uint32_t base, const uint32_t *extra)
+{
+	struct timespec ts = {.tv_sec = (int32_t)base, .tv_nsec = 0};
+
+	if (extra) {
+		if (*extra & EXT4_EPOCH_MASK)
+			ts.tv_sec += (int64_t)((uint64_t)(*extra & EXT4_EPOCH_MASK) << 32);
+		ts.tv_nsec = (long)((*extra & EXT4_NSEC_MASK) >> EXT4_EPOCH_BITS);
+	}
+	return ts;
+}
+
+static uint64_t stat_blocks(ext2_filsys fs, const struct ext2_inode_large *raw)
+{
+	uint64_t blocks = raw->i_blocks;
+
+	if (ext2fs_has_feature_huge_file(fs->super)) {
+		blocks |= (uint64_t)raw->osd2.linux2.l_i_blocks_hi << 32;
+		if (raw->i_flags & EXT4_HUGE_FILE_FL)
+			blocks <<= (fs->super->s_log_block_size + 1); /* fs blocks → 512-byte units */
+	}
+	/* ext4_file_getattr: an inline-data file reports its bytes as sectors. */
+	if (LINUX_S_ISREG(raw->i_mode) && (raw->i_flags & EXT4_INLINE_DATA_FL))
+		blocks += (EXT2_I_SIZE(raw) + 511) >> 9;
+	return blocks;
+}
+
+static dev_t decode_rdev(const struct ext2_inode_large *raw)
+{
+	uint32_t old = raw->i_block[0], new = raw->i_block[1];
+
+	if (old)
+		return makedev((old >> 8) & 0xff, old & 0xff);
+	return makedev((new & 0xfff00) >> 8, (new & 0xff) | ((new >> 12) & 0xfff00));
+}
+
+static int read_large_inode(struct image *img, uint32_t ino, struct ext2_inode_large *raw)
+{
+	errcode_t err;
+
+	if (ino < 1 || ino > img->fs->super->s_inodes_count)
+		return -ENOENT;
+	memset(raw, 0, sizeof(*raw));
+	err = ext2fs_read_inode_full(img->fs, ino, (struct ext2_inode *)raw, sizeof(*raw));
+	if (err)
+		return -EIO;
+	if (EXT2_INODE_SIZE(img->fs->super) <= EXT2_GOOD_OLD_INODE_SIZE)
+		raw->i_extra_isize = 0;
+	else if (raw->i_extra_isize > EXT2_INODE_SIZE(img->fs->super) - EXT2_GOOD_OLD_INODE_SIZE)
+		return -EIO;
+	return 0;
+}
+
+static void fill_stat(ext2_filsys fs, uint32_t ino, const struct ext2_inode_large *raw,
+		      struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = ino;
+	st->st_mode = raw->i_mode;
+	st->st_nlink = raw->i_links_count;
+	st->st_uid = inode_uid(*raw);
+	st->st_gid = inode_gid(*raw);
+	st->st_size = (off_t)EXT2_I_SIZE(raw);
+	st->st_blocks = (blkcnt_t)stat_blocks(fs, raw);
+	st->st_blksize = (blksize_t)fs->blocksize;
+	if (LINUX_S_ISCHR(raw->i_mode) || LINUX_S_ISBLK(raw->i_mode))
+		st->st_rdev = decode_rdev(raw);
+	st->st_atim = decode_time(raw->i_atime,
+				  FITS_IN_INODE(raw, i_atime_extra) ? &raw->i_atime_extra : NULL);
+	st->st_mtim = decode_time(raw->i_mtime,
+				  FITS_IN_INODE(raw, i_mtime_extra) ? &raw->i_mtime_extra : NULL);
+	st->st_ctim = decode_time(raw->i_ctime,
+				  FITS_IN_INODE(raw, i_ctime_extra) ? &raw->i_ctime_extra : NULL);
+}
+
+int inode_stat(struct image *img, uint32_t ino, struct stat *st, uint64_t *generation)
+{
+	struct ext2_inode_large raw;
+	int rc;
+
+	image_lock(img);
+	rc = read_large_inode(img, ino, &raw);
+	if (rc == 0 && raw.i_links_count == 0 && raw.i_mode == 0)
+		rc = -ENOENT; /* a deleted (or never used) inode */
+	if (rc == 0) {
+		fill_stat(img->fs, ino, &raw, st);
+		if (generation)
+			*generation = raw.i_generation;
+	}
+	image_unlock(img);
+	return rc;
+}
+
+/* ext4_inode_is_fast_symlink: no blocks besides a possible xattr block. */
+static bool is_fast_symlink(ext2_filsys fs, const struct ext2_inode_large *raw)
+{
+	uint64_t ea_blocks = raw->i_file_acl ? (uint64_t)EXT2_CLUSTER_SIZE(fs->super) >> 9 : 0;
+	uint64_t blocks = raw->i_blocks | ((uint64_t)raw->osd2.linux2.l_i_blocks_hi << 32);
+
+	if (raw->i_flags & EXT4_EA_INODE_FL)
+		return EXT2_I_SIZE(raw) && EXT2_I_SIZE(raw) < sizeof(raw->i_block);
+	return blocks - ea_blocks == 0 || blocks < ea_blocks;
+}
+
+static int read_slow_symlink(struct image *img, uint32_t ino, struct ext2_inode_large *raw,
+			     char *buf, size_t len)
+{
+	ext2_filsys fs = img->fs;
+	char *block = malloc(fs->blocksize);
+	blk64_t pblk = 0;
+	errcode_t err;
+
+	if (!block)
+		return -ENOMEM;
+	err = ext2fs_bmap2(fs, ino, (struct ext2_inode *)raw, NULL, 0, 0, NULL, &pblk);
+	if (!err && (pblk < fs->super->s_first_data_block || pblk >= ext2fs_blocks_count(fs->super)))
+		err = EXT2_ET_BAD_BLOCK_NUM;
+	if (!err)
+		err = io_channel_read_blk64(fs->io, pblk, 1, block);
+	if (!err)
+		memcpy(buf, block, len);
+	free(block);
+	return err ? -EIO : 0;
+}
+
+int inode_readlink(struct image *img, uint32_t ino, char **target, size_t *len)
+{
+	struct ext2_inode_large raw;
+	uint64_t size;
+	char *buf = NULL;
+	int rc;
+
+	image_lock(img);
+	rc = read_large_inode(img, ino, &raw);
+	if (rc == 0 && !LINUX_S_ISLNK(raw.i_mode))
+		rc = -EINVAL;
+	size = EXT2_I_SIZE(&raw);
+	if (rc == 0 && (size == 0 || size >= img->fs->blocksize || size >= 4096))
+		rc = -EIO;
+	if (rc == 0 && !(buf = calloc(1, size + 1)))
+		rc = -ENOMEM;
+	if (rc == 0) {
+		if (raw.i_flags & EXT4_INLINE_DATA_FL) {
+			size_t got = 0;
+			char *tmp = NULL;
+			rc = image_errno(ext2fs_inline_data_size(img->fs, ino, &got));
+			if (rc == 0 && got < size)
+				rc = -EIO;
+			if (rc == 0 && !(tmp = calloc(1, got + 1)))
+				rc = -ENOMEM;
+			if (rc == 0 && ext2fs_inline_data_get(img->fs, ino, (struct ext2_inode *)&raw,
+							      tmp, &got))
+				rc = -EIO;
+			if (rc == 0)
+				memcpy(buf, tmp, size);
+			free(tmp);
+		} else if (is_fast_symlink(img->fs, &raw)) {
+			if (size > sizeof(raw.i_block))
+				rc = -EIO;
+			else
+				memcpy(buf, raw.i_block, size);
+		} else {
+			rc = read_slow_symlink(img, ino, &raw, buf, size);
+		}
+	}
+	image_unlock(img);
+	if (rc) {
+		free(buf);
+		return rc < 0 ? rc : -EIO;
+	}
+	/* The kernel stops a target at its first NUL (nd_terminate_link / strlen). */
+	*len = strnlen(buf, size);
+	*target = buf;
+	return 0;
+}

@@ -1,0 +1,378 @@
+#include "vmo.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct vmo_chunk {
+	uint64_t index;		     /* pages [index * VMO_CHUNK_PAGES, +VMO_CHUNK_PAGES) */
+	struct vmo *vmo;	     /* immutable */
+	struct vmo_chunk *hash_next; /* guarded by: vmo->lock */
+	uint64_t present;	     /* guarded by: vmo->lock; bit i: pages[i] valid */
+	unsigned pins;		     /* guarded by: vmo->lock; readers replying from it */
+	struct vmo_chunk *lru_prev;  /* guarded by: cache->lock */
+	struct vmo_chunk *lru_next;  /* guarded by: cache->lock */
+	bool in_lru;		     /* guarded by: cache->lock */
+	void *pages[VMO_CHUNK_PAGES]; /* guarded by: vmo->lock */
+};
+
+int vmo_cache_init(struct vmo_cache *cache, size_t budget_bytes)
+{
+	int rc;
+
+	memset(cache, 0, sizeof(*cache));
+	rc = pagepool_init(&cache->pool);
+	if (rc)
+		return rc;
+	pthread_mutex_init(&cache->lock, NULL);
+	cache->budget_pages = budget_bytes / cache->pool.page_size;
+	if (cache->budget_pages < VMO_CHUNK_PAGES)
+		cache->budget_pages = VMO_CHUNK_PAGES;
+	return 0;
+}
+
+void vmo_cache_destroy(struct vmo_cache *cache)
+{
+	pagepool_destroy(&cache->pool);
+	pthread_mutex_destroy(&cache->lock);
+}
+
+/* LRU list helpers: caller holds cache->lock. */
+static void lru_unlink_locked(struct vmo_cache *cache, struct vmo_chunk *c)
+{
+	if (!c->in_lru)
+		return;
+	if (c->lru_prev)
+		c->lru_prev->lru_next = c->lru_next;
+	else
+		cache->lru_head = c->lru_next;
+	if (c->lru_next)
+		c->lru_next->lru_prev = c->lru_prev;
+	else
+		cache->lru_tail = c->lru_prev;
+	c->lru_prev = c->lru_next = NULL;
+	c->in_lru = false;
+}
+
+static void lru_append_locked(struct vmo_cache *cache, struct vmo_chunk *c)
+{
+	c->lru_prev = cache->lru_tail;
+	c->lru_next = NULL;
+	if (cache->lru_tail)
+		cache->lru_tail->lru_next = c;
+	else
+		cache->lru_head = c;
+	cache->lru_tail = c;
+	c->in_lru = true;
+}
+
+static void lru_touch(struct vmo_cache *cache, struct vmo_chunk *c)
+{
+	pthread_mutex_lock(&cache->lock);
+	lru_unlink_locked(cache, c);
+	lru_append_locked(cache, c);
+	pthread_mutex_unlock(&cache->lock);
+}
+
+static size_t bucket_of(uint64_t index, size_t nbuckets)
+{
+	return (size_t)((index * 0x9E3779B97F4A7C15ull) >> 32) & (nbuckets - 1);
+}
+
+static struct vmo_chunk *chunk_find_locked(struct vmo *vmo, uint64_t index)
+{
+	if (!vmo->nbuckets)
+		return NULL;
+	for (struct vmo_chunk *c = vmo->buckets[bucket_of(index, vmo->nbuckets)]; c;
+	     c = c->hash_next)
+		if (c->index == index)
+			return c;
+	return NULL;
+}
+
+static int table_grow_locked(struct vmo *vmo)
+{
+	size_t n = vmo->nbuckets ? vmo->nbuckets * 2 : 16;
+	struct vmo_chunk **b = calloc(n, sizeof(*b));
+
+	if (!b)
+		return -ENOMEM;
+	for (size_t i = 0; i < vmo->nbuckets; i++) {
+		struct vmo_chunk *c = vmo->buckets[i];
+		while (c) {
+			struct vmo_chunk *next = c->hash_next;
+			size_t k = bucket_of(c->index, n);
+			c->hash_next = b[k];
+			b[k] = c;
+			c = next;
+		}
+	}
+	free(vmo->buckets);
+	vmo->buckets = b;
+	vmo->nbuckets = n;
+	return 0;
+}
+
+static struct vmo_chunk *chunk_get_locked(struct vmo *vmo, uint64_t index)
+{
+	struct vmo_chunk *c = chunk_find_locked(vmo, index);
+	size_t k;
+
+	if (c)
+		return c;
+	if (vmo->nchunks >= vmo->nbuckets && table_grow_locked(vmo) < 0)
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->index = index;
+	c->vmo = vmo;
+	k = bucket_of(index, vmo->nbuckets);
+	c->hash_next = vmo->buckets[k];
+	vmo->buckets[k] = c;
+	vmo->nchunks++;
+	pthread_mutex_lock(&vmo->cache->lock);
+	lru_append_locked(vmo->cache, c);
+	pthread_mutex_unlock(&vmo->cache->lock);
+	return c;
+}
+
+/* Unhooks `c` from the VMO's table and returns its frames to the pool; the LRU link must be
+ * gone already. Returns the number of pages it held. Caller holds vmo->lock. */
+static unsigned chunk_destroy_locked(struct vmo *vmo, struct vmo_chunk *c)
+{
+	struct vmo_chunk **p = &vmo->buckets[bucket_of(c->index, vmo->nbuckets)];
+	unsigned pages = 0;
+
+	while (*p != c)
+		p = &(*p)->hash_next;
+	*p = c->hash_next;
+	vmo->nchunks--;
+	for (unsigned i = 0; i < VMO_CHUNK_PAGES; i++) {
+		if (c->present & (1ull << i)) {
+			pagepool_free(&vmo->cache->pool, c->pages[i]);
+			pages++;
+		}
+	}
+	free(c);
+	return pages;
+}
+
+static void chunk_unlink_and_destroy_locked(struct vmo *vmo, struct vmo_chunk *c)
+{
+	pthread_mutex_lock(&vmo->cache->lock);
+	lru_unlink_locked(vmo->cache, c);
+	pthread_mutex_unlock(&vmo->cache->lock);
+	chunk_destroy_locked(vmo, c);
+}
+
+/* Picks the least recently used chunk nobody has pinned, and returns it with its VMO locked
+ * and off the LRU. NULL when there is none. */
+static struct vmo_chunk *pick_victim(struct vmo_cache *cache)
+{
+	struct vmo_chunk *victim = NULL;
+
+	pthread_mutex_lock(&cache->lock);
+	for (struct vmo_chunk *c = cache->lru_head; c; c = c->lru_next) {
+		if (pthread_mutex_trylock(&c->vmo->lock) != 0)
+			continue;
+		if (c->pins == 0) {
+			lru_unlink_locked(cache, c);
+			victim = c;
+			break;
+		}
+		pthread_mutex_unlock(&c->vmo->lock);
+	}
+	pthread_mutex_unlock(&cache->lock);
+	return victim;
+}
+
+void vmo_cache_trim(struct vmo_cache *cache)
+{
+	while (pagepool_in_use(&cache->pool) > cache->budget_pages) {
+		struct vmo_chunk *victim = pick_victim(cache);
+		struct vmo *vmo;
+		unsigned pages;
+
+		if (!victim)
+			return;
+		vmo = victim->vmo;
+		pages = chunk_destroy_locked(vmo, victim);
+		pthread_mutex_unlock(&vmo->lock);
+		atomic_fetch_add(&cache->pages_evicted, pages);
+		atomic_fetch_add(&cache->chunks_evicted, 1);
+	}
+}
+
+struct vmo *vmo_create(struct vmo_cache *cache, uint32_t ino, uint64_t size, struct extmap *map)
+{
+	struct vmo *vmo = calloc(1, sizeof(*vmo));
+	size_t ps = cache->pool.page_size;
+
+	if (!vmo) {
+		extmap_free(map);
+		return NULL;
+	}
+	pthread_mutex_init(&vmo->lock, NULL);
+	pthread_cond_init(&vmo->supplied, NULL);
+	vmo->ino = ino;
+	vmo->size = size;
+	vmo->npages = size / ps + (size % ps != 0);
+	vmo->map = *map;
+	memset(map, 0, sizeof(*map));
+	vmo->cache = cache;
+	atomic_init(&vmo->refs, 1);
+	return vmo;
+}
+
+void vmo_get(struct vmo *vmo)
+{
+	atomic_fetch_add(&vmo->refs, 1);
+}
+
+void vmo_put(struct vmo *vmo)
+{
+	if (atomic_fetch_sub(&vmo->refs, 1) != 1)
+		return;
+	vmo_reclaim(vmo);
+	extmap_free(&vmo->map);
+	free(vmo->buckets);
+	pthread_cond_destroy(&vmo->supplied);
+	pthread_mutex_destroy(&vmo->lock);
+	free(vmo);
+}
+
+void vmo_reclaim(struct vmo *vmo)
+{
+	pthread_mutex_lock(&vmo->lock);
+	vmo->reclaimed = true;
+	for (size_t i = 0; i < vmo->nbuckets; i++)
+		while (vmo->buckets[i])
+			chunk_unlink_and_destroy_locked(vmo, vmo->buckets[i]);
+	pthread_mutex_unlock(&vmo->lock);
+}
+
+bool vmo_page_present_locked(struct vmo *vmo, uint64_t page)
+{
+	struct vmo_chunk *c = chunk_find_locked(vmo, page / VMO_CHUNK_PAGES);
+	return c && (c->present & (1ull << (page % VMO_CHUNK_PAGES)));
+}
+
+/* Bits for pages [first, last] that fall in chunk `index`. */
+static uint64_t chunk_mask(uint64_t index, uint64_t first, uint64_t last)
+{
+	uint64_t base = index * VMO_CHUNK_PAGES;
+	unsigned lo = first > base ? (unsigned)(first - base) : 0;
+	unsigned hi = last < base + VMO_CHUNK_PAGES - 1 ? (unsigned)(last - base)
+							: VMO_CHUNK_PAGES - 1;
+	uint64_t upto = hi == 63 ? ~0ull : ((1ull << (hi + 1)) - 1);
+	return upto & ~((1ull << lo) - 1);
+}
+
+uint64_t vmo_first_missing_locked(struct vmo *vmo, uint64_t first, uint64_t last)
+{
+	for (uint64_t idx = first / VMO_CHUNK_PAGES; idx <= last / VMO_CHUNK_PAGES; idx++) {
+		struct vmo_chunk *c = chunk_find_locked(vmo, idx);
+		uint64_t missing = chunk_mask(idx, first, last) & ~(c ? c->present : 0);
+		if (missing)
+			return idx * VMO_CHUNK_PAGES + (uint64_t)__builtin_ctzll(missing);
+	}
+	return UINT64_MAX;
+}
+
+int vmo_pin_locked(struct vmo *vmo, uint64_t first, uint64_t last, struct vmo_view *view)
+{
+	view->vmo = vmo;
+	view->npinned = 0;
+	for (uint64_t idx = first / VMO_CHUNK_PAGES; idx <= last / VMO_CHUNK_PAGES; idx++) {
+		struct vmo_chunk *c = chunk_get_locked(vmo, idx);
+		if (!c || view->npinned == VMO_VIEW_MAX_CHUNKS) {
+			vmo_unpin_locked(vmo, view);
+			return -ENOMEM;
+		}
+		c->pins++;
+		lru_touch(vmo->cache, c);
+		view->pinned[view->npinned++] = c;
+	}
+	return 0;
+}
+
+void vmo_unpin_locked(struct vmo *vmo, struct vmo_view *view)
+{
+	for (int i = 0; i < view->npinned; i++) {
+		struct vmo_chunk *c = view->pinned[i];
+		/* A chunk pinned for a read that then failed may hold nothing: drop it now. */
+		if (--c->pins == 0 && c->present == 0)
+			chunk_unlink_and_destroy_locked(vmo, c);
+	}
+	view->npinned = 0;
+}
+
+static void view_push(struct vmo_view *view, uint8_t *base, size_t len)
+{
+	struct iovec *prev = view->iovcnt ? &view->iov[view->iovcnt - 1] : NULL;
+
+	if (prev && (uint8_t *)prev->iov_base + prev->iov_len == base) {
+		prev->iov_len += len; /* frames that happen to be adjacent in a slab */
+	} else {
+		view->iov[view->iovcnt].iov_base = base;
+		view->iov[view->iovcnt].iov_len = len;
+		view->iovcnt++;
+	}
+	view->len += len;
+}
+
+void vmo_view_fill_locked(struct vmo *vmo, uint64_t off, size_t len, struct vmo_view *view)
+{
+	size_t ps = vmo->cache->pool.page_size;
+
+	view->iovcnt = 0;
+	view->len = 0;
+	while (len > 0) {
+		uint64_t page = off / ps;
+		size_t in_page = (size_t)(off % ps);
+		size_t n = ps - in_page < len ? ps - in_page : len;
+		struct vmo_chunk *c = chunk_find_locked(vmo, page / VMO_CHUNK_PAGES);
+		view_push(view, (uint8_t *)c->pages[page % VMO_CHUNK_PAGES] + in_page, n);
+		off += n;
+		len -= n;
+	}
+}
+
+int vmo_supply(struct vmo *vmo, uint64_t page, void **frames, size_t n)
+{
+	struct pagepool *pool = &vmo->cache->pool;
+	int rc = 0;
+
+	pthread_mutex_lock(&vmo->lock);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t p = page + i;
+		struct vmo_chunk *c = NULL;
+		uint64_t bit = 1ull << (p % VMO_CHUNK_PAGES);
+
+		if (!vmo->reclaimed && rc == 0 && p < vmo->npages)
+			c = chunk_get_locked(vmo, p / VMO_CHUNK_PAGES);
+		if (!c || (c->present & bit)) {
+			if (!vmo->reclaimed && p < vmo->npages && !c)
+				rc = -ENOMEM;
+			pagepool_free(pool, frames[i]);
+			continue;
+		}
+		c->pages[p % VMO_CHUNK_PAGES] = frames[i] ? frames[i] : (void *)pool->zero_page;
+		c->present |= bit;
+	}
+	pthread_mutex_unlock(&vmo->lock);
+	return rc;
+}
+
+uint64_t vmo_present_pages(struct vmo *vmo)
+{
+	uint64_t n = 0;
+
+	pthread_mutex_lock(&vmo->lock);
+	for (size_t i = 0; i < vmo->nbuckets; i++)
+		for (struct vmo_chunk *c = vmo->buckets[i]; c; c = c->hash_next)
+			n += (uint64_t)__builtin_popcountll(c->present);
+	pthread_mutex_unlock(&vmo->lock);
+	return n;
+}
