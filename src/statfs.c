@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
-/* ext4_bg_num_gdb(): group descriptor blocks stored in `group`. */
+/* Group descriptor blocks (and reserved GDT blocks) stored in `group`. */
 static uint64_t group_desc_blocks(ext2_filsys fs, dgrp_t group)
 {
 	struct ext2_super_block *sb = fs->super;
@@ -16,7 +16,9 @@ static uint64_t group_desc_blocks(ext2_filsys fs, dgrp_t group)
 	if (!ext2fs_has_feature_meta_bg(sb) || metagroup < sb->s_first_meta_bg) {
 		if (!ext2fs_bg_has_super(fs, group))
 			return 0;
-		return ext2fs_has_feature_meta_bg(sb) ? sb->s_first_meta_bg : fs->desc_blocks;
+		/* ext4_num_base_meta_blocks() counts the reserved GDT blocks too. */
+		return (ext2fs_has_feature_meta_bg(sb) ? sb->s_first_meta_bg : fs->desc_blocks) +
+		       sb->s_reserved_gdt_blocks;
 	}
 	return (group == first || group == first + 1 || group == first + per_block - 1) ? 1 : 0;
 }
@@ -62,12 +64,12 @@ int statfs_compute(struct image *img, struct fs_totals *t)
 		free_inodes += ext2fs_bg_free_inodes_count(fs, g);
 	}
 	/* Bigalloc overhead counting walks bitmaps in the kernel; mke2fs records the result. */
+	/* The kernel takes a recorded value as is (journal included) and computes otherwise. */
 	if (ext2fs_has_feature_bigalloc(sb) && sb->s_overhead_clusters &&
 	    sb->s_overhead_clusters <= blocks)
 		overhead = (uint64_t)sb->s_overhead_clusters * cluster_ratio;
 	else
-		overhead = computed_overhead(fs);
-	overhead += journal_blocks(fs);
+		overhead = computed_overhead(fs) + journal_blocks(fs);
 	if (ext2fs_has_feature_extents(sb)) {
 		resv = (blocks / cluster_ratio) / 50;
 		if (resv > 4096)

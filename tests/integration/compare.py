@@ -24,6 +24,11 @@ OFFSETS = (0, 1, 4095, 4096, 4097, 9000, 131071, 131072, 131073, 262143, 1 << 20
 LENGTHS = (1, 100, 4096, 4097, 65536, 131073, 300000)
 
 
+def short(value, limit=300):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} chars)"
+
+
 class Comparer:
     def __init__(self, label, kroot, froot, content, quick):
         self.label, self.kroot, self.froot = label, kroot, froot
@@ -34,8 +39,8 @@ class Comparer:
     def report(self, path, field, kval, fval):
         self.mismatches += 1
         if self.mismatches <= 200:
-            print(f"MISMATCH {self.label} {path or '/'} {field}: kernel={kval!r} "
-                  f"ext4pager={fval!r}")
+            print(f"MISMATCH {self.label} {path or '/'} {field}: kernel={short(kval)} "
+                  f"ext4pager={short(fval)}")
 
     def same(self, path, field, kval, fval):
         if kval != fval:

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Every test image, mounted by the kernel (mount -o loop,ro) and by ext4pager, compared for
+# everything a user can see (compare.py), plus `ls -lR`, `getfattr -d -m -` and `getfacl -R`.
+source "$(dirname "$0")/lib.sh"
+need_root
+"$REPO/scripts/make-test-images.sh" "$IMAGES"
+
+for img in "$REPO/images/sample.img" "$IMAGES"/*.img; do
+	name=$(basename "$img" .img)
+	k=$WORK/k-$name f=$WORK/f-$name
+	mount_kernel "$img" "$k"
+	mount_fuse "$img" "$f"
+	if python3 "$REPO/tests/integration/compare.py" --label "$name" --quick-content $((64 << 20)) "$k" "$f"; then
+		pass "$name: compare.py"
+	else
+		fail "$name: compare.py found mismatches"
+	fi
+	for tool in "ls -lRAn --time-style=full-iso" "getfattr -R -h -d -m - --absolute-names" "getfacl -R -P -n"; do
+		(cd "$k" && $tool . 2>&1) >"$WORK/kernel.out" || true
+		(cd "$f" && $tool . 2>&1) >"$WORK/fuse.out" || true
+		if cmp -s "$WORK/kernel.out" "$WORK/fuse.out"; then
+			pass "$name: ${tool%% *} output identical"
+		else
+			fail "$name: ${tool%% *} output differs"
+			diff "$WORK/kernel.out" "$WORK/fuse.out" | head -20 || true
+		fi
+	done
+	unmount_fuse "$f"
+	unmount_kernel "$k"
+done
+finish
