@@ -94,6 +94,10 @@ void pager_destroy(struct pager *p);
 
 /* Registers (or reuses) the VMO of regular file `ino`. Returns 0, -EIO, -ENOMEM. */
 int pager_register(struct pager *p, uint32_t ino, struct pager_handle **out);
+/* Registers inode `ino` with a given size and map (taken over) instead of reading the inode:
+ * for tests and fuzzing, and any caller that has the map already. */
+int pager_register_map(struct pager *p, uint32_t ino, uint64_t size, struct extmap *map,
+		       struct pager_handle **out);
 /* Drops the child handle `h` (and frees it). */
 void pager_release(struct pager *p, struct pager_handle *h);
 

@@ -277,27 +277,43 @@ static int build_vmo(struct pager *p, uint32_t ino, struct vmo **out)
 
 static void release_child(struct pager *p, struct vmo *v);
 
-int pager_register(struct pager *p, uint32_t ino, struct pager_handle **out)
+/* Registers `fresh` unless another open registered the inode first; returns the winner. */
+static int register_vmo(struct pager *p, struct vmo *fresh, struct pager_handle **out)
 {
-	struct vmo *v = registry_adopt(p, ino, NULL);
-	int rc;
+	struct vmo *v = registry_adopt(p, fresh->ino, fresh);
 
-	if (!v) {
-		struct vmo *fresh;
-		/* Built without the registry lock; if another open raced us, its VMO wins. */
-		rc = build_vmo(p, ino, &fresh);
-		if (rc)
-			return rc;
-		v = registry_adopt(p, ino, fresh);
-		if (v != fresh)
-			vmo_put(fresh);
-	}
+	if (v != fresh)
+		vmo_put(fresh);
 	*out = handle_for(v);
 	if (!*out) {
 		release_child(p, v);
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+int pager_register(struct pager *p, uint32_t ino, struct pager_handle **out)
+{
+	struct vmo *v = registry_adopt(p, ino, NULL);
+	int rc;
+
+	if (v) {
+		*out = handle_for(v);
+		if (*out)
+			return 0;
+		release_child(p, v);
+		return -ENOMEM;
+	}
+	/* Built without the registry lock; if another open raced us, its VMO wins. */
+	rc = build_vmo(p, ino, &v);
+	return rc ? rc : register_vmo(p, v, out);
+}
+
+int pager_register_map(struct pager *p, uint32_t ino, uint64_t size, struct extmap *map,
+		       struct pager_handle **out)
+{
+	struct vmo *v = vmo_create(&p->cache, ino, size, map);
+	return v ? register_vmo(p, v, out) : -ENOMEM;
 }
 
 static void post(struct pager *p, enum packet_type type, struct vmo *vmo, struct page_request *req)

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The README's second command (and all .ci/run does): installs what is missing, builds the
+# normal, ASan+UBSan and TSan flavours, and runs every test. Idempotent; any directory.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+"$here/scripts/deps.sh"
+export EXT4PAGER_TEST_IMAGES=$here/build/test-images
+status=0
+for flavour in normal asan tsan; do
+	"$here/scripts/build.sh" "$flavour"
+done
+"$here/scripts/make-test-images.sh" "$EXT4PAGER_TEST_IMAGES"
+run_ctest() { # DIR LABEL [ctest args]
+	local dir=$1 label=$2
+	shift 2
+	echo "=== $label"
+	(cd "$dir" && ctest --output-on-failure "$@") || status=1
+}
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+run_ctest "$here/build" "normal build: unit and integration tests"
+run_ctest "$here/build-asan" "AddressSanitizer + UndefinedBehaviorSanitizer: unit and integration tests"
+# ThreadSanitizer: the concurrent parts (pager unit tests; libfuse itself is not instrumented).
+run_ctest "$here/build-tsan" "ThreadSanitizer: pager unit tests" -R 'unit_(pager|vmo)'
+exit $status

@@ -1,0 +1,436 @@
+/* The pager without FUSE, in the spirit of the Starnix test_pager: a backing file, registered
+ * extents, and reads through pager_read. */
+#include "pager.h"
+#include "testimg.h"
+
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define BS 1024u
+
+static struct image *img;
+static struct pager *pg;
+
+static void fill_zero(uint8_t *b, size_t n)
+{
+	memset(b, 0, n);
+}
+
+static void fill_pattern(uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		b[i] = (uint8_t)(i * 31 + (i >> 10));
+}
+
+static void start(void (*fill)(uint8_t *, size_t), size_t backing, uint64_t cache)
+{
+	struct pager_config cfg = {.threads = 2, .cache_bytes = cache};
+	img = testimg_backing(backing, BS, fill);
+	ck_assert_int_eq(pager_create(img, &cfg, &pg), 0);
+	ck_assert_int_eq(pager_start(pg), 0);
+}
+
+static void stop(void)
+{
+	pager_destroy(pg);
+	testimg_backing_close(img);
+}
+
+static void pwrite_backing(const void *data, size_t n, off_t off)
+{
+	ck_assert_int_eq(pwrite(img->data_fd, data, n, off), (ssize_t)n);
+}
+
+static struct pager_handle *reg(uint32_t ino, uint64_t size, const struct extent *ext, size_t n)
+{
+	struct extmap map;
+	struct pager_handle *h;
+	ck_assert_int_eq(extmap_from_array(ext, n, BS, 1u << 30, &map), 0);
+	ck_assert_int_eq(pager_register_map(pg, ino, size, &map, &h), 0);
+	return h;
+}
+
+/* Reads [off, off+len) through the pager into `out`; returns pager_read's result. */
+static int read_into(struct pager_handle *h, uint64_t off, size_t len, uint8_t *out, size_t *got)
+{
+	struct vmo_view view;
+	int rc = pager_read(pg, h, off, len, &view);
+	size_t pos = 0;
+
+	if (rc)
+		return rc;
+	for (int i = 0; i < view.iovcnt; i++) {
+		memcpy(out + pos, view.iov[i].iov_base, view.iov[i].iov_len);
+		pos += view.iov[i].iov_len;
+	}
+	ck_assert_uint_eq(pos, view.len);
+	if (got)
+		*got = pos;
+	pager_view_release(pg, &view);
+	return 0;
+}
+
+static void read_all(struct pager_handle *h, uint64_t off, size_t len, uint8_t *out)
+{
+	for (size_t done = 0; done < len;) {
+		size_t n = len - done < VMO_READ_MAX ? len - done : VMO_READ_MAX, got = 0;
+		ck_assert_int_eq(read_into(h, off + done, n, out + done, &got), 0);
+		ck_assert_uint_eq(got, n);
+		done += n;
+	}
+}
+
+static void wait_reclaimed(uint64_t want)
+{
+	struct pager_stats s;
+	for (int i = 0; i < 500; i++) {
+		pager_get_stats(pg, &s);
+		if (s.vmos_reclaimed >= want)
+			return;
+		usleep(10000);
+	}
+	ck_abort_msg("VMO not reclaimed");
+}
+
+START_TEST(empty_file_reads_zeros)
+{
+	uint8_t buf[5];
+	size_t got;
+	start(fill_pattern, 1 << 20, 0);
+	struct pager_handle *h = reg(1, 5, NULL, 0);
+	memset(buf, 1, sizeof(buf));
+	ck_assert_int_eq(read_into(h, 0, 5, buf, &got), 0);
+	ck_assert_uint_eq(got, 5);
+	for (int i = 0; i < 5; i++)
+		ck_assert_uint_eq(buf[i], 0);
+	pager_release(pg, h);
+	stop();
+}
+END_TEST
+
+START_TEST(one_extent_reads_its_bytes)
+{
+	struct extent e = {.lblk = 0, .pblk = 0, .len = 1};
+	uint8_t buf[5];
+	start(fill_zero, 1 << 20, 0);
+	pwrite_backing("hello", 5, 0);
+	struct pager_handle *h = reg(2, 5, &e, 1);
+	ck_assert_int_eq(read_into(h, 0, 5, buf, NULL), 0);
+	ck_assert_mem_eq(buf, "hello", 5);
+	pager_release(pg, h);
+	stop();
+}
+END_TEST
+
+static const uint64_t hole_file_size = (6 + 1 + 5 + 4) * 1024 + 100;
+static const struct extent hole_extents[] = {{6, 0, 1, false}, {12, 1, 1, false}};
+
+static uint8_t *hole_expected(void)
+{
+	uint8_t *exp = calloc(1, hole_file_size);
+	memcpy(exp + 6 * 1024, "hello", 5);
+	memcpy(exp + 12 * 1024, "there", 5);
+	return exp;
+}
+
+START_TEST(holes_between_extents)
+{
+	uint8_t *buf = malloc(hole_file_size), *exp = hole_expected();
+	start(fill_zero, 1 << 20, 0);
+	pwrite_backing("hello", 5, 0);
+	pwrite_backing("there", 5, 1024);
+	struct pager_handle *h = reg(3, hole_file_size, hole_extents, 2);
+	memset(buf, 1, hole_file_size);
+	read_all(h, 0, hole_file_size, buf);
+	ck_assert_mem_eq(buf, exp, hole_file_size);
+	pager_release(pg, h);
+	stop();
+	free(buf);
+	free(exp);
+}
+END_TEST
+
+START_TEST(read_starting_at_9000)
+{
+	uint8_t *buf = malloc(hole_file_size), *exp = hole_expected();
+	size_t got;
+	start(fill_zero, 1 << 20, 0);
+	pwrite_backing("hello", 5, 0);
+	pwrite_backing("there", 5, 1024);
+	struct pager_handle *h = reg(4, hole_file_size, hole_extents, 2);
+	ck_assert_int_eq(read_into(h, 9000, hole_file_size - 9000, buf, &got), 0);
+	ck_assert_uint_eq(got, hole_file_size - 9000);
+	ck_assert_mem_eq(buf, exp + 9000, hole_file_size - 9000);
+	pager_release(pg, h);
+	stop();
+	free(buf);
+	free(exp);
+}
+END_TEST
+
+START_TEST(unwritten_extent_reads_zeros)
+{
+	struct extent e[] = {{0, 0, 2, false}, {2, 2, 2, true}};
+	uint8_t buf[4096];
+	start(fill_pattern, 1 << 20, 0);
+	struct pager_handle *h = reg(5, 4096, e, 2);
+	ck_assert_int_eq(read_into(h, 0, 4096, buf, NULL), 0);
+	for (size_t i = 0; i < 2048; i++)
+		ck_assert_uint_eq(buf[i], (uint8_t)(i * 31 + (i >> 10)));
+	for (size_t i = 2048; i < 4096; i++)
+		ck_assert_uint_eq(buf[i], 0);
+	pager_release(pg, h);
+	stop();
+}
+END_TEST
+
+START_TEST(tail_past_eof_is_zero_filled)
+{
+	struct extent e = {0, 0, 8, false};
+	struct vmo_view view;
+	start(fill_pattern, 1 << 20, 0);
+	struct pager_handle *h = reg(6, 100, &e, 1);
+	ck_assert_int_eq(pager_read(pg, h, 0, 4096, &view), 0);
+	ck_assert_uint_eq(view.len, 100); /* clamped to EOF */
+	/* The page behind the view is whole, and zero past EOF (what an mmap would show). */
+	const uint8_t *page = view.iov[0].iov_base;
+	for (size_t i = 100; i < (size_t)sysconf(_SC_PAGESIZE); i++)
+		ck_assert_uint_eq(page[i], 0);
+	pager_view_release(pg, &view);
+	ck_assert_int_eq(pager_read(pg, h, 100, 10, &view), 0);
+	ck_assert_uint_eq(view.len, 0);
+	pager_release(pg, h);
+	stop();
+}
+END_TEST
+
+START_TEST(extent_beyond_backing_fails_only_its_range)
+{
+	/* 256 KiB of file: the first 128 KiB are backed, the second 128 KiB point past the file. */
+	struct extent e[] = {{0, 0, 128, false}, {128, 100000, 128, false}};
+	uint8_t *buf = malloc(256 << 10);
+	struct pager_stats s;
+	start(fill_pattern, 1 << 20, 0);
+	struct pager_handle *h = reg(7, 256 << 10, e, 2);
+	ck_assert_int_eq(read_into(h, 200 << 10, 4096, buf, NULL), -EIO);
+	ck_assert_int_eq(read_into(h, 0, 128 << 10, buf, NULL), 0);
+	for (size_t i = 0; i < (128 << 10); i++)
+		ck_assert_uint_eq(buf[i], (uint8_t)(i * 31 + (i >> 10)));
+	ck_assert_int_eq(read_into(h, 128 << 10, 10, buf, NULL), -EIO);
+	pager_get_stats(pg, &s);
+	ck_assert_uint_ge(s.failed_ranges, 2);
+	pager_release(pg, h);
+	stop();
+	free(buf);
+}
+END_TEST
+
+static _Atomic int backing_reads;
+
+static void slow_read_hook(void *arg)
+{
+	(void)arg;
+	atomic_fetch_add(&backing_reads, 1);
+	usleep(100000); /* long enough for the second reader to find the request outstanding */
+}
+
+struct reader_arg {
+	struct pager_handle *h;
+	int rc;
+	uint8_t buf[64 << 10];
+};
+
+static void *reader(void *p)
+{
+	struct reader_arg *a = p;
+	a->rc = read_into(a->h, 0, sizeof(a->buf), a->buf, NULL);
+	return NULL;
+}
+
+START_TEST(two_readers_one_backing_read)
+{
+	struct extent e = {0, 0, 512, false};
+	static struct reader_arg a1, a2;
+	pthread_t t1, t2;
+	struct pager_stats s;
+	start(fill_pattern, 1 << 20, 0);
+	pg->before_read_hook = slow_read_hook;
+	atomic_store(&backing_reads, 0);
+	struct pager_handle *h = reg(8, 512 << 10, &e, 1);
+	a1.h = a2.h = h;
+	pthread_create(&t1, NULL, reader, &a1);
+	usleep(20000);
+	pthread_create(&t2, NULL, reader, &a2);
+	pthread_join(t1, NULL);
+	pthread_join(t2, NULL);
+	ck_assert_int_eq(a1.rc, 0);
+	ck_assert_int_eq(a2.rc, 0);
+	ck_assert_mem_eq(a1.buf, a2.buf, sizeof(a1.buf));
+	ck_assert_int_eq(atomic_load(&backing_reads), 1);
+	pager_get_stats(pg, &s);
+	ck_assert_uint_eq(s.page_requests, 1);
+	ck_assert_uint_eq(s.coalesced_waits, 1);
+	ck_assert_uint_eq(s.bytes_read, 128 << 10); /* one readahead window */
+	pager_release(pg, h);
+	stop();
+}
+END_TEST
+
+START_TEST(second_open_reuses_vmo_and_reclaim_after_last_child)
+{
+	struct extent e = {0, 0, 64, false};
+	uint8_t buf[4096];
+	struct pager_stats s;
+	start(fill_pattern, 1 << 20, 0);
+	struct pager_handle *h1 = reg(9, 64 << 10, &e, 1);
+	struct pager_handle *h2 = reg(9, 64 << 10, &e, 1);
+	ck_assert_ptr_eq(h1->vmo, h2->vmo);
+	ck_assert_int_eq(read_into(h1, 0, sizeof(buf), buf, NULL), 0);
+	pager_release(pg, h1);
+	usleep(50000);
+	pager_get_stats(pg, &s);
+	ck_assert_uint_eq(s.vmos_reclaimed, 0); /* one child left */
+	ck_assert_uint_gt(s.cache_bytes, 0);
+	pager_release(pg, h2);
+	wait_reclaimed(1);
+	pager_get_stats(pg, &s);
+	ck_assert_uint_eq(s.vmos_live, 0);
+	ck_assert_uint_eq(s.cache_bytes, 0);
+	stop();
+}
+END_TEST
+
+START_TEST(request_for_reclaimed_vmo_fails_cleanly)
+{
+	struct extent e = {0, 0, 64, false};
+	struct extmap map;
+	start(fill_pattern, 1 << 20, 0);
+	ck_assert_int_eq(extmap_from_array(&e, 1, BS, 1u << 30, &map), 0);
+	struct vmo *v = vmo_create(&pg->cache, 10, 64 << 10, &map);
+	struct pager_transfer *t = pager_transfer_create(pg);
+	vmo_reclaim(v);
+	pthread_mutex_lock(&v->lock);
+	struct page_request *r = page_source_add(&v->source, 0, 4);
+	page_request_get(r); /* ours, as a waiter's */
+	pthread_mutex_unlock(&v->lock);
+	pager_serve_request(pg, t, v, r);
+	ck_assert(r->done);
+	ck_assert_int_eq(r->status, -EIO);
+	ck_assert_uint_eq(vmo_present_pages(v), 0);
+	pthread_mutex_lock(&v->lock);
+	page_request_put(r);
+	pthread_mutex_unlock(&v->lock);
+	pager_transfer_destroy(pg, t);
+	vmo_put(v);
+	stop();
+}
+END_TEST
+
+START_TEST(eviction_under_tiny_budget)
+{
+	const size_t size = 8 << 20;
+	struct extent e = {0, 0, (uint32_t)(size / BS), false};
+	uint8_t *buf = malloc(size), *exp = malloc(size);
+	struct pager_stats s;
+	start(fill_pattern, size, 1 << 20);
+	fill_pattern(exp, size);
+	struct pager_handle *h = reg(11, size, &e, 1);
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t off = 0; off < size; off += 128 << 10)
+			read_all(h, off, 128 << 10, buf + off);
+		ck_assert_mem_eq(buf, exp, size);
+	}
+	pager_get_stats(pg, &s);
+	ck_assert_uint_gt(s.pages_evicted, 0);
+	ck_assert_uint_le(s.cache_bytes, s.cache_budget + PAGER_TRANSFER_BYTES * 2);
+	pager_release(pg, h);
+	stop();
+	free(buf);
+	free(exp);
+}
+END_TEST
+
+/* Many threads reading random overlapping ranges of two files while opening and closing them,
+ * with a budget small enough that eviction races with the reads. Run under TSan in CI. */
+struct stress_arg {
+	unsigned seed;
+	const uint8_t *exp;
+	size_t size;
+	int errors;
+};
+
+static void *stress_thread(void *p)
+{
+	struct stress_arg *a = p;
+	struct extent e = {0, 0, (uint32_t)(a->size / BS), false};
+	uint8_t *buf = malloc(VMO_READ_MAX);
+
+	for (int round = 0; round < 40; round++) {
+		uint32_t ino = 20 + (rand_r(&a->seed) % 2);
+		struct pager_handle *h = reg(ino, a->size, &e, 1);
+		for (int i = 0; i < 10; i++) {
+			size_t off = rand_r(&a->seed) % a->size;
+			size_t len = 1 + rand_r(&a->seed) % VMO_READ_MAX, got = 0;
+			if (read_into(h, off, len, buf, &got) != 0 ||
+			    got != (len < a->size - off ? len : a->size - off) ||
+			    memcmp(buf, a->exp + off, got) != 0)
+				a->errors++;
+		}
+		pager_release(pg, h);
+	}
+	free(buf);
+	return NULL;
+}
+
+START_TEST(concurrent_readers_opens_and_eviction)
+{
+	const size_t size = 4 << 20;
+	uint8_t *exp = malloc(size);
+	struct stress_arg args[6];
+	pthread_t t[6];
+	start(fill_pattern, size, 1 << 20);
+	fill_pattern(exp, size);
+	for (int i = 0; i < 6; i++) {
+		args[i] = (struct stress_arg){.seed = 1234u + (unsigned)i, .exp = exp, .size = size};
+		pthread_create(&t[i], NULL, stress_thread, &args[i]);
+	}
+	for (int i = 0; i < 6; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_int_eq(args[i].errors, 0);
+	}
+	stop();
+	free(exp);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("pager");
+	TCase *tc = tcase_create("pager");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, empty_file_reads_zeros);
+	tcase_add_test(tc, one_extent_reads_its_bytes);
+	tcase_add_test(tc, holes_between_extents);
+	tcase_add_test(tc, read_starting_at_9000);
+	tcase_add_test(tc, unwritten_extent_reads_zeros);
+	tcase_add_test(tc, tail_past_eof_is_zero_filled);
+	tcase_add_test(tc, extent_beyond_backing_fails_only_its_range);
+	tcase_add_test(tc, two_readers_one_backing_read);
+	tcase_add_test(tc, second_open_reuses_vmo_and_reclaim_after_last_child);
+	tcase_add_test(tc, request_for_reclaimed_vmo_fails_cleanly);
+	tcase_add_test(tc, eviction_under_tiny_budget);
+	tcase_add_test(tc, concurrent_readers_opens_and_eviction);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
