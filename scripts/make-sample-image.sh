@@ -56,5 +56,5 @@ for ino in $(seq 2 64); do
 done >"$debugfs_cmds"
 E2FSPROGS_FAKE_TIME=$epoch debugfs -w -f "$debugfs_cmds" "$out" >/dev/null 2>&1
 # debugfs stamps the superblock with the wall clock: pin s_wtime too and redo its checksum.
-python3 "$here/scripts/sb-set-wtime.py" "$out" "$epoch"
+python3 "$here/scripts/sb-patch.py" "$out" set 0x30 "$epoch"
 echo "built $out ($(stat -c %s "$out") bytes, sha256 $(sha256sum "$out" | cut -c1-16))"

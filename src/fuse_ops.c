@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,8 +69,14 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->want &= ~(FUSE_CAP_AUTO_INVAL_DATA | FUSE_CAP_WRITEBACK_CACHE);
 	conn->max_readahead = VMO_READ_MAX;
 	/* The mount is not visible until init returns; set its readahead from another thread. */
-	if (c->read_ahead_kb && geteuid() == 0 && pthread_create(&t, NULL, ra_thread, c) == 0)
-		pthread_detach(t);
+	if (c->read_ahead_kb && geteuid() == 0) {
+		sigset_t all, old;
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old); /* see pager_start */
+		if (pthread_create(&t, NULL, ra_thread, c) == 0)
+			pthread_detach(t);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
 }
 
 static int entry_for(struct fs_context *c, uint32_t ino, struct fuse_entry_param *e)

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -87,6 +89,32 @@ static int open_data_fd(struct image *img, const char *path, char *why, size_t w
 	return 0;
 }
 
+/* The kernel refuses a device shorter than the filesystem ("block count exceeds size of
+ * device"); so do we, instead of failing reads one by one later. */
+static int check_size(struct image *img, const char *path, char *why, size_t why_len)
+{
+	uint64_t have = 0;
+	struct stat st;
+
+	if (fstat(img->data_fd, &st) < 0)
+		return -EIO;
+	if (S_ISBLK(st.st_mode)) {
+		if (ioctl(img->data_fd, BLKGETSIZE64, &have) < 0)
+			return 0;
+	} else {
+		have = (uint64_t)st.st_size;
+	}
+	if (have < img->offset || have - img->offset < img->fs_bytes) {
+		char need[64];
+		snprintf(need, sizeof(need), "%llu bytes, the file has %llu",
+			 (unsigned long long)img->fs_bytes,
+			 (unsigned long long)(have > img->offset ? have - img->offset : 0));
+		say(why, why_len, "%s is truncated: the filesystem needs %s", path, need);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int open_ext2fs(struct image *img, const char *path, const struct image_open_options *opts,
 		       char *why, size_t why_len)
 {
@@ -149,6 +177,11 @@ int image_open(const char *path, const struct image_open_options *opts, struct i
 	}
 	img->block_size = img->fs->blocksize;
 	img->fs_bytes = ext2fs_blocks_count(img->fs->super) * (uint64_t)img->block_size;
+	rc = check_size(img, path, why, why_len);
+	if (rc < 0) {
+		image_close(img);
+		return rc;
+	}
 	*out = img;
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include "options.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
@@ -110,6 +111,11 @@ static int run(const struct options *o, const char *image_path)
 		fail("bad FUSE options: %s", fuse_opts);
 		goto out;
 	}
+	/* libfuse only hooks signals left at their default: one started in the background by a
+	 * script inherits SIGINT ignored, and must still unmount on it. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	if (fuse_set_signal_handlers(se) != 0) {
 		fail("%s", "cannot install signal handlers");
 		goto out;
@@ -123,7 +129,9 @@ static int run(const struct options *o, const char *image_path)
 		fail("%s", "cannot start the daemon");
 		goto out_unmount;
 	}
-	status = serve(se, o) == 0 ? 0 : 1;
+	rc = serve(se, o);
+	/* libfuse returns the number of the signal that ended the loop: a clean stop. */
+	status = (rc == 0 || rc == SIGTERM || rc == SIGINT || rc == SIGHUP) ? 0 : 1;
 out_unmount:
 	fuse_session_unmount(se);
 out_signals:

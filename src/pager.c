@@ -1,6 +1,7 @@
 #include "pager.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,12 +187,22 @@ int pager_create(struct image *img, const struct pager_config *cfg, struct pager
 
 int pager_start(struct pager *p)
 {
+	sigset_t all, old;
+	int rc = 0;
+
+	/* Signals belong to the thread that runs the FUSE loop: one taken by a pager thread
+	 * would set the exit flag without waking the loop, and SIGTERM would not unmount. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	while (p->nthreads < p->cfg.threads) {
-		if (pthread_create(&p->threads[p->nthreads], NULL, pager_thread, p) != 0)
-			return p->nthreads ? 0 : -EAGAIN;
+		if (pthread_create(&p->threads[p->nthreads], NULL, pager_thread, p) != 0) {
+			rc = p->nthreads ? 0 : -EAGAIN;
+			break;
+		}
 		p->nthreads++;
 	}
-	return 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
 }
 
 void pager_destroy(struct pager *p)
