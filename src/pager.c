@@ -467,6 +467,8 @@ int pager_read(struct pager *p, struct pager_handle *h, uint64_t off, size_t len
 			vmo_unpin_locked(vmo, view);
 	}
 	pthread_mutex_unlock(&vmo->lock);
+	if (rc == 0)
+		vmo_get(vmo); /* the view's: the file may be released before the view is */
 	if (rc == 0 && !requested)
 		atomic_fetch_add(&p->stats.read_hits, 1);
 	return rc;
@@ -480,6 +482,8 @@ void pager_view_release(struct pager *p, struct vmo_view *view)
 	pthread_mutex_lock(&view->vmo->lock);
 	vmo_unpin_locked(view->vmo, view);
 	pthread_mutex_unlock(&view->vmo->lock);
+	vmo_put(view->vmo);
+	view->vmo = NULL;
 }
 
 void pager_get_stats(struct pager *p, struct pager_stats *s)

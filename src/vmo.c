@@ -246,9 +246,17 @@ void vmo_reclaim(struct vmo *vmo)
 {
 	pthread_mutex_lock(&vmo->lock);
 	vmo->reclaimed = true;
-	for (size_t i = 0; i < vmo->nbuckets; i++)
-		while (vmo->buckets[i])
-			chunk_unlink_and_destroy_locked(vmo, vmo->buckets[i]);
+	for (size_t i = 0; i < vmo->nbuckets; i++) {
+		struct vmo_chunk *c = vmo->buckets[i];
+		while (c) {
+			struct vmo_chunk *next = c->hash_next;
+			/* A reader may still be unpinning after its reply reached the kernel (which can
+			 * send RELEASE at once): its last unpin frees the chunk instead. */
+			if (c->pins == 0)
+				chunk_unlink_and_destroy_locked(vmo, c);
+			c = next;
+		}
+	}
 	pthread_mutex_unlock(&vmo->lock);
 }
 
@@ -301,8 +309,9 @@ void vmo_unpin_locked(struct vmo *vmo, struct vmo_view *view)
 {
 	for (int i = 0; i < view->npinned; i++) {
 		struct vmo_chunk *c = view->pinned[i];
-		/* A chunk pinned for a read that then failed may hold nothing: drop it now. */
-		if (--c->pins == 0 && c->present == 0)
+		/* A chunk pinned for a read that then failed may hold nothing, and one that outlived
+		 * a reclaim is garbage: drop either now. */
+		if (--c->pins == 0 && (c->present == 0 || vmo->reclaimed))
 			chunk_unlink_and_destroy_locked(vmo, c);
 	}
 	view->npinned = 0;

@@ -12,7 +12,12 @@ DAEMONS=()
 FAILURES=0
 
 cleanup() {
-	local m p
+	local status=$? m p log
+	if [ "$status" -ne 0 ] || [ "$FAILURES" -gt 0 ]; then
+		for log in "$WORK"/daemon-*.log; do
+			[ -s "$log" ] && { echo "--- $log"; cat "$log"; }
+		done
+	fi
 	for m in "${MOUNTS[@]}"; do
 		if mountpoint -q "$m" 2>/dev/null; then
 			umount "$m" 2>/dev/null || fusermount3 -u "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true

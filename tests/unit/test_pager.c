@@ -304,6 +304,25 @@ START_TEST(second_open_reuses_vmo_and_reclaim_after_last_child)
 }
 END_TEST
 
+/* The kernel may send RELEASE as soon as a READ's reply reaches it, before the replying thread
+ * has released its view: reclaim must leave the pinned pages to the view. */
+START_TEST(release_and_reclaim_before_view_release)
+{
+	struct extent e = {0, 0, 64, false};
+	struct vmo_view view;
+	uint8_t first;
+	start(fill_pattern, 1 << 20, 0);
+	struct pager_handle *h = reg(12, 64 << 10, &e, 1);
+	ck_assert_int_eq(pager_read(pg, h, 0, 8192, &view), 0);
+	pager_release(pg, h);
+	wait_reclaimed(1);
+	first = ((const uint8_t *)view.iov[0].iov_base)[0];
+	ck_assert_uint_eq(first, 0);
+	pager_view_release(pg, &view);
+	stop();
+}
+END_TEST
+
 START_TEST(request_for_reclaimed_vmo_fails_cleanly)
 {
 	struct extent e = {0, 0, 64, false};
@@ -425,6 +444,7 @@ int main(void)
 	tcase_add_test(tc, two_readers_one_backing_read);
 	tcase_add_test(tc, second_open_reuses_vmo_and_reclaim_after_last_child);
 	tcase_add_test(tc, request_for_reclaimed_vmo_fails_cleanly);
+	tcase_add_test(tc, release_and_reclaim_before_view_release);
 	tcase_add_test(tc, eviction_under_tiny_budget);
 	tcase_add_test(tc, concurrent_readers_opens_and_eviction);
 	suite_add_tcase(s, tc);
