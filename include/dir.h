@@ -26,19 +26,19 @@ struct dir_entry {
 	uint32_t name_off;  /* into listing->names */
 	uint32_t hash_next; /* index + 1 of the next entry in the same bucket; 0 ends */
 	uint16_t name_len;
-	uint8_t type;	    /* DT_* */
+	uint8_t type; /* DT_* */
 };
 
 struct dir_listing {
-	uint32_t ino;		    /* immutable */
-	size_t count;		    /* immutable */
-	struct dir_entry *entries;  /* immutable, readdir order */
-	char *names;		    /* immutable */
-	uint32_t *buckets;	    /* immutable; entry index + 1, 0 = empty */
-	size_t nbuckets;	    /* immutable, a power of two */
-	size_t bytes;		    /* immutable; memory held */
-	int refs;		    /* guarded by: dircache->lock */
-	struct dir_listing *next;   /* guarded by: dircache->lock; table chain */
+	uint32_t ino;				 /* immutable */
+	size_t count;				 /* immutable */
+	struct dir_entry *entries;		 /* immutable, readdir order */
+	char *names;				 /* immutable */
+	uint32_t *buckets;			 /* immutable; entry index + 1, 0 = empty */
+	size_t nbuckets;			 /* immutable, a power of two */
+	size_t bytes;				 /* immutable; memory held */
+	int refs;				 /* guarded by: dircache->lock */
+	struct dir_listing *next;		 /* guarded by: dircache->lock; table chain */
 	struct dir_listing *lru_prev, *lru_next; /* guarded by: dircache->lock; unused ones only */
 };
 

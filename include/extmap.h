@@ -20,10 +20,10 @@
 struct image;
 
 struct extent {
-	uint64_t lblk;	 /* first logical block */
-	uint64_t pblk;	 /* first physical block */
-	uint32_t len;	 /* blocks, > 0 */
-	bool unwritten;	 /* allocated but never written: reads as zeros */
+	uint64_t lblk;	/* first logical block */
+	uint64_t pblk;	/* first physical block */
+	uint32_t len;	/* blocks, > 0 */
+	bool unwritten; /* allocated but never written: reads as zeros */
 };
 
 struct extmap {

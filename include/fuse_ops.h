@@ -20,7 +20,7 @@ struct fs_context {
 	struct pager *pager;
 	struct dircache dirs;
 	struct fs_totals totals;
-	unsigned read_ahead_kb;	 /* set on the mount's bdi after init; 0 = leave it */
+	unsigned read_ahead_kb; /* set on the mount's bdi after init; 0 = leave it */
 	const char *mountpoint;
 };
 

@@ -21,18 +21,18 @@
 #include <stdint.h>
 
 struct image {
-	ext2_filsys fs;		/* guarded by: fs_lock */
+	ext2_filsys fs; /* guarded by: fs_lock */
 	pthread_mutex_t fs_lock;
-	int data_fd;		/* immutable after open; pread only */
-	uint64_t offset;	/* byte offset of the filesystem inside the file */
-	uint64_t fs_bytes;	/* blocks_count * block_size */
-	unsigned block_size;	/* immutable after open */
-	bool fadvise_dontneed;	/* drop data ranges from the host cache after reading */
+	int data_fd;	       /* immutable after open; pread only */
+	uint64_t offset;       /* byte offset of the filesystem inside the file */
+	uint64_t fs_bytes;     /* blocks_count * block_size */
+	unsigned block_size;   /* immutable after open */
+	bool fadvise_dontneed; /* drop data ranges from the host cache after reading */
 };
 
 struct image_open_options {
 	uint64_t offset;
-	bool norecovery;	/* mount a filesystem that needs journal recovery as checkpointed */
+	bool norecovery; /* mount a filesystem that needs journal recovery as checkpointed */
 };
 
 /*

@@ -21,16 +21,16 @@ struct options {
 	const char *stats_mountpoint; /* --stats */
 	bool foreground, debug, single_thread, help, version;
 	uint64_t offset;
-	unsigned pager_threads;	  /* 0 = default */
-	uint64_t readahead;	  /* 0 = default */
-	uint64_t cache_size;	  /* 0 = default */
-	uint64_t dir_cache_size;  /* 0 = default */
-	unsigned read_ahead_kb;	  /* the FUSE mount's bdi readahead; 0 = leave the kernel's */
-	bool fadvise;		  /* drop image ranges from the host cache after reading */
+	unsigned pager_threads;	 /* 0 = default */
+	uint64_t readahead;	 /* 0 = default */
+	uint64_t cache_size;	 /* 0 = default */
+	uint64_t dir_cache_size; /* 0 = default */
+	unsigned read_ahead_kb;	 /* the FUSE mount's bdi readahead; 0 = leave the kernel's */
+	bool fadvise;		 /* drop image ranges from the host cache after reading */
 	bool norecovery;
 	bool allow_other;
-	char fsname[4096];	  /* "" = the image's absolute path */
-	char fuse_opts[4096];	  /* comma-separated options for the FUSE mount */
+	char fsname[4096];    /* "" = the image's absolute path */
+	char fuse_opts[4096]; /* comma-separated options for the FUSE mount */
 };
 
 /* Parses argv. Returns 0, or -EINVAL with a one-line message in `why`. */

@@ -27,13 +27,13 @@
 struct vmo;
 
 struct page_request {
-	uint64_t first, end;	    /* pages [first, end) */
-	int status;		    /* 0, or negative errno once done */
-	uint64_t fail_from;	    /* first failed page when status < 0 */
+	uint64_t first, end; /* pages [first, end) */
+	int status;	     /* 0, or negative errno once done */
+	uint64_t fail_from;  /* first failed page when status < 0 */
 	bool done;
-	int refs;		    /* the pager's + one per waiter */
-	const void *owner;	    /* the reader that created it: waits by others are coalesced */
-	struct page_request *next;  /* outstanding list */
+	int refs;		   /* the pager's + one per waiter */
+	const void *owner;	   /* the reader that created it: waits by others are coalesced */
+	struct page_request *next; /* outstanding list */
 };
 
 struct page_source {

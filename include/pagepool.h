@@ -20,15 +20,15 @@
 struct pagepool_slab;
 
 struct pagepool {
-	pthread_mutex_t lock;	      /* leaf lock: taken last, never held across calls out */
-	void **free_frames;	      /* guarded by: lock; stack of free frames */
-	size_t free_count;	      /* guarded by: lock */
-	size_t free_cap;	      /* guarded by: lock */
-	struct pagepool_slab *slabs;  /* guarded by: lock */
-	size_t total_frames;	      /* guarded by: lock; frames in all slabs */
-	size_t in_use;		      /* guarded by: lock */
-	size_t page_size;	      /* immutable */
-	const uint8_t *zero_page;     /* immutable; PROT_READ, all zeros */
+	pthread_mutex_t lock;	     /* leaf lock: taken last, never held across calls out */
+	void **free_frames;	     /* guarded by: lock; stack of free frames */
+	size_t free_count;	     /* guarded by: lock */
+	size_t free_cap;	     /* guarded by: lock */
+	struct pagepool_slab *slabs; /* guarded by: lock */
+	size_t total_frames;	     /* guarded by: lock; frames in all slabs */
+	size_t in_use;		     /* guarded by: lock */
+	size_t page_size;	     /* immutable */
+	const uint8_t *zero_page;    /* immutable; PROT_READ, all zeros */
 };
 
 int pagepool_init(struct pagepool *pool);

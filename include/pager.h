@@ -24,44 +24,44 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PAGER_TRANSFER_BYTES (1u << 20)
+#define PAGER_TRANSFER_BYTES	(1u << 20)
 #define PAGER_DEFAULT_READAHEAD (128u << 10)
-#define PAGER_DEFAULT_CACHE (64u << 20)
-#define PAGER_MAX_THREADS 64
+#define PAGER_DEFAULT_CACHE	(64u << 20)
+#define PAGER_MAX_THREADS	64
 
 struct pager_config {
-	unsigned threads;	 /* pager threads; 0 = default */
-	uint64_t readahead;	 /* bytes; requests end on a multiple of it */
-	uint64_t cache_bytes;	 /* budget for present pages */
+	unsigned threads;     /* pager threads; 0 = default */
+	uint64_t readahead;   /* bytes; requests end on a multiple of it */
+	uint64_t cache_bytes; /* budget for present pages */
 };
 
 struct pager_stats {
-	uint64_t page_requests;	   /* requests sent to pager threads */
-	uint64_t coalesced_waits;  /* reads that waited on another reader's request */
-	uint64_t bytes_read;	   /* bytes pread from the image */
-	uint64_t pages_supplied;   /* data pages supplied */
-	uint64_t zero_pages;	   /* pages supplied as zeros (holes, unwritten, past EOF) */
-	uint64_t failed_ranges;	   /* requests failed (some range got EIO) */
+	uint64_t page_requests;	  /* requests sent to pager threads */
+	uint64_t coalesced_waits; /* reads that waited on another reader's request */
+	uint64_t bytes_read;	  /* bytes pread from the image */
+	uint64_t pages_supplied;  /* data pages supplied */
+	uint64_t zero_pages;	  /* pages supplied as zeros (holes, unwritten, past EOF) */
+	uint64_t failed_ranges;	  /* requests failed (some range got EIO) */
 	uint64_t vmos_registered;
 	uint64_t vmos_reclaimed;
 	uint64_t vmos_live;
 	uint64_t pages_evicted;
-	uint64_t cache_bytes;	   /* frames in use by VMOs */
+	uint64_t cache_bytes; /* frames in use by VMOs */
 	uint64_t cache_budget;
-	uint64_t read_hits;	   /* reads served without any page request */
+	uint64_t read_hits; /* reads served without any page request */
 };
 
 struct port_packet;
 
 struct pager {
-	struct image *img;	       /* not owned */
+	struct image *img; /* not owned */
 	struct vmo_cache cache;
-	struct pager_config cfg;       /* immutable after create */
-	size_t page_size;	       /* immutable */
+	struct pager_config cfg; /* immutable after create */
+	size_t page_size;	 /* immutable */
 
 	pthread_mutex_t registry_lock;
-	struct vmo **registry;	       /* guarded by: registry_lock; hash by inode */
-	size_t registry_buckets;       /* immutable */
+	struct vmo **registry;	 /* guarded by: registry_lock; hash by inode */
+	size_t registry_buckets; /* immutable */
 
 	pthread_mutex_t port_lock;
 	pthread_cond_t port_ready;     /* signalled when a packet is queued */
@@ -69,7 +69,7 @@ struct pager {
 	struct port_packet *port_tail; /* guarded by: port_lock */
 
 	pthread_t threads[PAGER_MAX_THREADS];
-	unsigned nthreads;	       /* threads started */
+	unsigned nthreads; /* threads started */
 
 	struct {
 		_Atomic uint64_t page_requests, coalesced_waits, bytes_read, pages_supplied,

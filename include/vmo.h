@@ -32,8 +32,8 @@
 
 #define VMO_CHUNK_PAGES 64
 /* Largest read vmo_view can describe: the FUSE layer negotiates at most this much. */
-#define VMO_READ_MAX (1u << 20)
-#define VMO_VIEW_MAX_IOV (VMO_READ_MAX / 4096 + 2)
+#define VMO_READ_MAX	    (1u << 20)
+#define VMO_VIEW_MAX_IOV    (VMO_READ_MAX / 4096 + 2)
 #define VMO_VIEW_MAX_CHUNKS (VMO_VIEW_MAX_IOV / VMO_CHUNK_PAGES + 2)
 
 struct vmo_chunk;
@@ -50,20 +50,20 @@ struct vmo_cache {
 
 struct vmo {
 	pthread_mutex_t lock;
-	pthread_cond_t supplied;	  /* signalled (with lock) when a page request completes */
-	uint32_t ino;			  /* immutable */
-	uint64_t size;			  /* immutable; bytes */
-	uint64_t npages;		  /* immutable; size rounded up to pages */
-	struct extmap map;		  /* immutable; owned */
-	struct vmo_cache *cache;	  /* immutable */
-	struct vmo_chunk **buckets;	  /* guarded by: lock; chunk hash table */
-	size_t nbuckets;		  /* guarded by: lock */
-	size_t nchunks;			  /* guarded by: lock */
-	struct page_source source;	  /* guarded by: lock */
-	bool reclaimed;			  /* guarded by: lock; no pages will be supplied again */
+	pthread_cond_t supplied;    /* signalled (with lock) when a page request completes */
+	uint32_t ino;		    /* immutable */
+	uint64_t size;		    /* immutable; bytes */
+	uint64_t npages;	    /* immutable; size rounded up to pages */
+	struct extmap map;	    /* immutable; owned */
+	struct vmo_cache *cache;    /* immutable */
+	struct vmo_chunk **buckets; /* guarded by: lock; chunk hash table */
+	size_t nbuckets;	    /* guarded by: lock */
+	size_t nchunks;		    /* guarded by: lock */
+	struct page_source source;  /* guarded by: lock */
+	bool reclaimed;		    /* guarded by: lock; no pages will be supplied again */
 	_Atomic int refs;
-	int children;			  /* guarded by: the pager's registry lock */
-	struct vmo *registry_next;	  /* guarded by: the pager's registry lock */
+	int children;		   /* guarded by: the pager's registry lock */
+	struct vmo *registry_next; /* guarded by: the pager's registry lock */
 };
 
 /* A pinned, present range of a VMO, ready to be written out without copying. */

@@ -143,8 +143,7 @@ static void sort_like_kernel(ext2_filsys fs, const struct ext2_inode *inode, str
 			continue;
 		}
 		ext2fs_dirhash2(version, name, e->name_len, fs->encoding,
-				inode->i_flags & EXT4_CASEFOLD_FL, sb->s_hash_seed, &h,
-				&minor);
+				inode->i_flags & EXT4_CASEFOLD_FL, sb->s_hash_seed, &h, &minor);
 		e->hash = h;
 		e->minor_hash = minor;
 	}
@@ -190,8 +189,8 @@ static int finish_listing(uint32_t ino, struct build_ctx *c, struct dir_listing 
 		d->hash_next = l->buckets[slot];
 		l->buckets[slot] = (uint32_t)i + 1;
 	}
-	l->bytes = sizeof(*l) + c->count * sizeof(*l->entries) + nb * sizeof(*l->buckets) +
-		   c->names_len;
+	l->bytes =
+	    sizeof(*l) + c->count * sizeof(*l->entries) + nb * sizeof(*l->buckets) + c->names_len;
 	*out = l;
 	return 0;
 }

@@ -65,7 +65,8 @@ static int build_from_extent_tree(ext2_filsys fs, uint32_t ino, struct ext2_inod
 			rc = -EIO;
 			break;
 		}
-		/* Each step visits a node or a leaf entry; a sane tree has fewer than 2 per extent. */
+		/* Each step visits a node or a leaf entry; a sane tree has fewer than 2 per extent.
+		 */
 		if (++steps > 2ull * EXTMAP_MAX_EXTENTS) {
 			rc = -EIO;
 			break;
@@ -102,7 +103,8 @@ static int blockmap_visit(ext2_filsys fs, blk64_t *blocknr, e2_blkcnt_t blockcnt
 	if (blockcnt < 0)
 		return 0; /* an indirect block itself; DATA_ONLY should keep these away */
 	if ((uint64_t)blockcnt >= w->size_blocks || ++w->visited > EXTMAP_MAX_EXTENTS)
-		return BLOCK_ABORT; /* block maps are walked in logical order: the rest is past EOF */
+		return BLOCK_ABORT; /* block maps are walked in logical order: the rest is past EOF
+				     */
 	rc = builder_add(w->b, (uint64_t)blockcnt, *blocknr, 1, false);
 	if (rc) {
 		w->b->error = rc;

@@ -62,10 +62,10 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	struct fs_context *c = userdata;
 	pthread_t t;
 
-	conn->want |= conn->capable & (FUSE_CAP_EXPORT_SUPPORT | FUSE_CAP_CACHE_SYMLINKS |
-					FUSE_CAP_POSIX_ACL | FUSE_CAP_ASYNC_READ |
-					FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO |
-					FUSE_CAP_PARALLEL_DIROPS);
+	conn->want |=
+	    conn->capable & (FUSE_CAP_EXPORT_SUPPORT | FUSE_CAP_CACHE_SYMLINKS |
+			     FUSE_CAP_POSIX_ACL | FUSE_CAP_ASYNC_READ | FUSE_CAP_READDIRPLUS |
+			     FUSE_CAP_READDIRPLUS_AUTO | FUSE_CAP_PARALLEL_DIROPS);
 	conn->want &= ~(FUSE_CAP_AUTO_INVAL_DATA | FUSE_CAP_WRITEBACK_CACHE);
 	conn->max_readahead = VMO_READ_MAX;
 	/* The mount is not visible until init returns; set its readahead from another thread. */
@@ -208,8 +208,7 @@ static size_t add_plus(fuse_req_t req, struct fs_context *c, char *buf, size_t l
 	return fuse_add_direntry_plus(req, buf, left, name, &e, next);
 }
 
-static void do_readdir(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi,
-		       bool plus)
+static void do_readdir(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi, bool plus)
 {
 	struct fs_context *c = ctx_of(req);
 	const struct dir_listing *l = (const struct dir_listing *)(uintptr_t)fi->fh;
@@ -274,7 +273,8 @@ static void op_open(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *fi)
 		return;
 	}
 	fi->fh = (uint64_t)(uintptr_t)h;
-	fi->keep_cache = 1; /* the image is immutable: the kernel's cache stays valid across opens */
+	fi->keep_cache =
+	    1; /* the image is immutable: the kernel's cache stays valid across opens */
 	if (fuse_reply_open(req, fi) != 0)
 		pager_release(c->pager, h);
 }
@@ -376,8 +376,8 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t node, size_t size)
 {
 	char *names = NULL;
 	size_t len = 0;
-	int rc = valid_node(node) ? xattr_list(ctx_of(req)->img, ino_of(node), &names, &len)
-				  : -ENOENT;
+	int rc =
+	    valid_node(node) ? xattr_list(ctx_of(req)->img, ino_of(node), &names, &len) : -ENOENT;
 
 	if (rc)
 		fuse_reply_err(req, -rc);
@@ -398,7 +398,8 @@ static void erofs(fuse_req_t req)
 	fuse_reply_err(req, EROFS);
 }
 
-static void op_setattr(fuse_req_t req, fuse_ino_t n, struct stat *a, int s, struct fuse_file_info *f)
+static void op_setattr(fuse_req_t req, fuse_ino_t n, struct stat *a, int s,
+		       struct fuse_file_info *f)
 {
 	(void)n, (void)a, (void)s, (void)f;
 	erofs(req);
@@ -476,36 +477,36 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, of
 }
 
 static const struct fuse_lowlevel_ops ops = {
-	.init = op_init,
-	.lookup = op_lookup,
-	.forget = op_forget,
-	.forget_multi = op_forget_multi,
-	.getattr = op_getattr,
-	.readlink = op_readlink,
-	.opendir = op_opendir,
-	.readdir = op_readdir,
-	.readdirplus = op_readdirplus,
-	.releasedir = op_releasedir,
-	.open = op_open,
-	.read = op_read,
-	.release = op_release,
-	.statfs = op_statfs,
-	.getxattr = op_getxattr,
-	.listxattr = op_listxattr,
-	.access = op_access,
-	.setattr = op_setattr,
-	.mknod = op_mknod,
-	.mkdir = op_mkdir,
-	.unlink = op_unlink,
-	.rmdir = op_unlink,
-	.symlink = op_symlink,
-	.rename = op_rename,
-	.link = op_link,
-	.write = op_write,
-	.create = op_create,
-	.setxattr = op_setxattr,
-	.removexattr = op_removexattr,
-	.fallocate = op_fallocate,
+    .init = op_init,
+    .lookup = op_lookup,
+    .forget = op_forget,
+    .forget_multi = op_forget_multi,
+    .getattr = op_getattr,
+    .readlink = op_readlink,
+    .opendir = op_opendir,
+    .readdir = op_readdir,
+    .readdirplus = op_readdirplus,
+    .releasedir = op_releasedir,
+    .open = op_open,
+    .read = op_read,
+    .release = op_release,
+    .statfs = op_statfs,
+    .getxattr = op_getxattr,
+    .listxattr = op_listxattr,
+    .access = op_access,
+    .setattr = op_setattr,
+    .mknod = op_mknod,
+    .mkdir = op_mkdir,
+    .unlink = op_unlink,
+    .rmdir = op_unlink,
+    .symlink = op_symlink,
+    .rename = op_rename,
+    .link = op_link,
+    .write = op_write,
+    .create = op_create,
+    .setxattr = op_setxattr,
+    .removexattr = op_removexattr,
+    .fallocate = op_fallocate,
 };
 
 const struct fuse_lowlevel_ops *fuse_ops_table(void)

@@ -16,7 +16,7 @@
 /* Incompatible features whose on-disk format ext4pager reads correctly. */
 #define SUPPORTED_INCOMPAT                                                                         \
 	(EXT2_FEATURE_INCOMPAT_FILETYPE | EXT3_FEATURE_INCOMPAT_RECOVER |                          \
-	 EXT3_FEATURE_INCOMPAT_EXTENTS | EXT4_FEATURE_INCOMPAT_64BIT | EXT4_FEATURE_INCOMPAT_MMP |  \
+	 EXT3_FEATURE_INCOMPAT_EXTENTS | EXT4_FEATURE_INCOMPAT_64BIT | EXT4_FEATURE_INCOMPAT_MMP | \
 	 EXT4_FEATURE_INCOMPAT_FLEX_BG | EXT2_FEATURE_INCOMPAT_META_BG |                           \
 	 EXT4_FEATURE_INCOMPAT_EA_INODE | EXT4_FEATURE_INCOMPAT_LARGEDIR |                         \
 	 EXT4_FEATURE_INCOMPAT_INLINE_DATA | EXT4_FEATURE_INCOMPAT_CSUM_SEED)
@@ -58,7 +58,8 @@ static int check_features(ext2_filsys fs, const struct image_open_options *opts,
 		char bits[32];
 		snprintf(bits, sizeof(bits), "0x%x", unsupported);
 		say(why, why_len, "unsupported incompatible filesystem features %s%s", bits,
-		    (sb->s_feature_incompat & EXT4_FEATURE_INCOMPAT_ENCRYPT) ? " (encryption)" : "");
+		    (sb->s_feature_incompat & EXT4_FEATURE_INCOMPAT_ENCRYPT) ? " (encryption)"
+									     : "");
 		return -EINVAL;
 	}
 	if (ext2fs_has_feature_journal_needs_recovery(sb) && ext2fs_has_feature_journal(sb) &&
@@ -134,8 +135,8 @@ static int open_ext2fs(struct image *img, const char *path, const struct image_o
 	case EXT2_ET_UNEXPECTED_BLOCK_SIZE:
 	case EXT2_ET_SHORT_READ:
 		if (opts->offset)
-			say(why, why_len, "%s: no valid ext2/ext3/ext4 filesystem at offset %s", path,
-			    io_opts + 7);
+			say(why, why_len, "%s: no valid ext2/ext3/ext4 filesystem at offset %s",
+			    path, io_opts + 7);
 		else
 			say(why, why_len, "%s: not a valid ext2/ext3/ext4 filesystem (%s)", path,
 			    error_message(err));
@@ -219,7 +220,8 @@ int image_preadv(struct image *img, const struct iovec *iov, int iovcnt, size_t 
 	struct iovec local[IMAGE_MAX_IOV];
 	size_t done = 0;
 
-	if (pos > img->fs_bytes || len > img->fs_bytes - pos || iovcnt > (int)(sizeof(local) / sizeof(local[0])))
+	if (pos > img->fs_bytes || len > img->fs_bytes - pos ||
+	    iovcnt > (int)(sizeof(local) / sizeof(local[0])))
 		return -EIO;
 	memcpy(local, iov, sizeof(*iov) * (size_t)iovcnt);
 	while (done < len) {

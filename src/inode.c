@@ -9,8 +9,8 @@
 #include <sys/sysmacros.h>
 
 /* Whether `field` of the large inode lies within the part the inode actually has. */
-#define FITS_IN_INODE(raw, field)                                                                 \
-	(offsetof(struct ext2_inode_large, field) + sizeof((raw)->field) <=                       \
+#define FITS_IN_INODE(raw, field)                                                                  \
+	(offsetof(struct ext2_inode_large, field) + sizeof((raw)->field) <=                        \
 	 EXT2_GOOD_OLD_INODE_SIZE + (size_t)(raw)->i_extra_isize)
 
 /* The kernel's ext4_decode_extra_time: signed 32-bit seconds, 2 epoch bits, 30 bits of ns. */
@@ -33,7 +33,8 @@ static uint64_t stat_blocks(ext2_filsys fs, const struct ext2_inode_large *raw)
 	if (ext2fs_has_feature_huge_file(fs->super)) {
 		blocks |= (uint64_t)raw->osd2.linux2.l_i_blocks_hi << 32;
 		if (raw->i_flags & EXT4_HUGE_FILE_FL)
-			blocks <<= (fs->super->s_log_block_size + 1); /* fs blocks → 512-byte units */
+			blocks <<=
+			    (fs->super->s_log_block_size + 1); /* fs blocks → 512-byte units */
 	}
 	/* ext4_file_getattr: an inline-data file reports its bytes as sectors. */
 	if (LINUX_S_ISREG(raw->i_mode) && (raw->i_flags & EXT4_INLINE_DATA_FL))
@@ -129,7 +130,8 @@ static int read_slow_symlink(struct image *img, uint32_t ino, struct ext2_inode_
 	if (!block)
 		return -ENOMEM;
 	err = ext2fs_bmap2(fs, ino, (struct ext2_inode *)raw, NULL, 0, 0, NULL, &pblk);
-	if (!err && (pblk < fs->super->s_first_data_block || pblk >= ext2fs_blocks_count(fs->super)))
+	if (!err &&
+	    (pblk < fs->super->s_first_data_block || pblk >= ext2fs_blocks_count(fs->super)))
 		err = EXT2_ET_BAD_BLOCK_NUM;
 	if (!err)
 		err = io_channel_read_blk64(fs->io, pblk, 1, block);
@@ -164,8 +166,8 @@ int inode_readlink(struct image *img, uint32_t ino, char **target, size_t *len)
 				rc = -EIO;
 			if (rc == 0 && !(tmp = calloc(1, got + 1)))
 				rc = -ENOMEM;
-			if (rc == 0 && ext2fs_inline_data_get(img->fs, ino, (struct ext2_inode *)&raw,
-							      tmp, &got))
+			if (rc == 0 && ext2fs_inline_data_get(img->fs, ino,
+							      (struct ext2_inode *)&raw, tmp, &got))
 				rc = -EIO;
 			if (rc == 0)
 				memcpy(buf, tmp, size);

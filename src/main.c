@@ -88,8 +88,8 @@ static int run(const struct options *o, const char *image_path)
 {
 	struct fs_context ctx = {.mountpoint = o->mountpoint, .read_ahead_kb = o->read_ahead_kb};
 	struct image_open_options io = {.offset = o->offset, .norecovery = o->norecovery};
-	struct pager_config pc = {.threads = o->pager_threads, .readahead = o->readahead,
-				  .cache_bytes = o->cache_size};
+	struct pager_config pc = {
+	    .threads = o->pager_threads, .readahead = o->readahead, .cache_bytes = o->cache_size};
 	char why[512], fuse_opts[8192];
 	char *fargv[] = {"ext4pager", "-o", fuse_opts, o->debug ? "-d" : NULL, NULL};
 	struct fuse_args args = FUSE_ARGS_INIT(o->debug ? 4 : 3, fargv);

@@ -6,39 +6,39 @@
 #include <string.h>
 
 static const char usage[] =
-	"usage: ext4pager [options] IMAGE MOUNTPOINT\n"
-	"       ext4pager --stats MOUNTPOINT\n"
-	"\n"
-	"Mounts an ext2/ext3/ext4 image read-only through FUSE.\n"
-	"\n"
-	"  -f                     stay in the foreground\n"
-	"  -d                     debug: foreground, FUSE request log, pager stats at unmount\n"
-	"  -s                     single-threaded FUSE session\n"
-	"  -o OPT[,OPT...]        mount options (below)\n"
-	"  --stats MOUNTPOINT     print the pager counters of a live mount\n"
-	"  -h, --help             this text\n"
-	"  -V, --version          version\n"
-	"\n"
-	"mount options:\n"
-	"  ro                     always implied; rw is refused\n"
-	"  offset=BYTES           the filesystem starts BYTES into IMAGE\n"
-	"  allow_other            let other users see the mount (implies default_permissions)\n"
-	"  allow_root             let root see the mount\n"
-	"  default_permissions    the kernel checks the image's modes (always on)\n"
-	"  fsname=NAME            source shown in /proc/mounts (default: the image path)\n"
-	"  suid, dev, exec, noexec, nosuid, nodev, atime, noatime, auto_unmount\n"
-	"                         as for mount(8) and FUSE (nosuid,nodev are the defaults)\n"
-	"  norecovery, noload     mount a filesystem whose journal needs recovery as last\n"
-	"                         checkpointed, without replaying the journal\n"
-	"  pager_threads=N        pager threads serving page requests (default: CPUs, 2..8)\n"
-	"  readahead=BYTES        page requests are extended to a multiple of this (128K)\n"
-	"  cache_size=BYTES       budget for the daemon's page cache (64M)\n"
-	"  dir_cache_size=BYTES   budget for cached directory listings (64M)\n"
-	"  read_ahead_kb=N        the mount's kernel readahead window, set when root (1024;\n"
-	"                         0 keeps the kernel's default)\n"
-	"  fadvise, nofadvise     drop image data from the host cache after reading it (on)\n"
-	"\n"
-	"Sizes take K, M and G suffixes. Stop with SIGTERM/SIGINT or fusermount3 -u MOUNTPOINT.\n";
+    "usage: ext4pager [options] IMAGE MOUNTPOINT\n"
+    "       ext4pager --stats MOUNTPOINT\n"
+    "\n"
+    "Mounts an ext2/ext3/ext4 image read-only through FUSE.\n"
+    "\n"
+    "  -f                     stay in the foreground\n"
+    "  -d                     debug: foreground, FUSE request log, pager stats at unmount\n"
+    "  -s                     single-threaded FUSE session\n"
+    "  -o OPT[,OPT...]        mount options (below)\n"
+    "  --stats MOUNTPOINT     print the pager counters of a live mount\n"
+    "  -h, --help             this text\n"
+    "  -V, --version          version\n"
+    "\n"
+    "mount options:\n"
+    "  ro                     always implied; rw is refused\n"
+    "  offset=BYTES           the filesystem starts BYTES into IMAGE\n"
+    "  allow_other            let other users see the mount (implies default_permissions)\n"
+    "  allow_root             let root see the mount\n"
+    "  default_permissions    the kernel checks the image's modes (always on)\n"
+    "  fsname=NAME            source shown in /proc/mounts (default: the image path)\n"
+    "  suid, dev, exec, noexec, nosuid, nodev, atime, noatime, auto_unmount\n"
+    "                         as for mount(8) and FUSE (nosuid,nodev are the defaults)\n"
+    "  norecovery, noload     mount a filesystem whose journal needs recovery as last\n"
+    "                         checkpointed, without replaying the journal\n"
+    "  pager_threads=N        pager threads serving page requests (default: CPUs, 2..8)\n"
+    "  readahead=BYTES        page requests are extended to a multiple of this (128K)\n"
+    "  cache_size=BYTES       budget for the daemon's page cache (64M)\n"
+    "  dir_cache_size=BYTES   budget for cached directory listings (64M)\n"
+    "  read_ahead_kb=N        the mount's kernel readahead window, set when root (1024;\n"
+    "                         0 keeps the kernel's default)\n"
+    "  fadvise, nofadvise     drop image data from the host cache after reading it (on)\n"
+    "\n"
+    "Sizes take K, M and G suffixes. Stop with SIGTERM/SIGINT or fusermount3 -u MOUNTPOINT.\n";
 
 const char *options_usage(void)
 {
@@ -58,10 +58,23 @@ int options_parse_size(const char *s, uint64_t *out)
 	if (errno || end == s)
 		return -EINVAL;
 	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	default: break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	default:
+		break;
 	}
 	if (*end != '\0' || (shift && v > (UINT64_MAX >> shift)))
 		return -EINVAL;
@@ -72,10 +85,9 @@ int options_parse_size(const char *s, uint64_t *out)
 /* FUSE/mount options passed through unchanged. */
 static bool is_fuse_option(const char *opt)
 {
-	static const char *const names[] = {"allow_root", "auto_unmount", "suid",  "nosuid",
-					    "dev",	  "nodev",	  "exec",  "noexec",
-					    "atime",	  "noatime",	  "async", "sync",
-					    "dirsync"};
+	static const char *const names[] = {
+	    "allow_root", "auto_unmount", "suid",    "nosuid", "dev",  "nodev",	 "exec",
+	    "noexec",	  "atime",	  "noatime", "async",  "sync", "dirsync"};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(opt, names[i]) == 0)
 			return true;
@@ -85,8 +97,9 @@ static bool is_fuse_option(const char *opt)
 /* fstab and mount(8) bookkeeping that means nothing to the filesystem. */
 static bool is_ignored_option(const char *opt)
 {
-	static const char *const names[] = {"defaults", "auto", "noauto", "user", "nouser",
-					    "users",	"_netdev", "nofail", "ro", "default_permissions"};
+	static const char *const names[] = {
+	    "defaults", "auto",	   "noauto", "user", "nouser",
+	    "users",	"_netdev", "nofail", "ro",   "default_permissions"};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(opt, names[i]) == 0)
 			return true;
@@ -183,7 +196,8 @@ static int parse_option_list(struct options *o, const char *list, char *why, siz
 
 	if (!copy)
 		return -ENOMEM;
-	for (char *opt = strtok_r(copy, ",", &save); opt && rc == 0; opt = strtok_r(NULL, ",", &save))
+	for (char *opt = strtok_r(copy, ",", &save); opt && rc == 0;
+	     opt = strtok_r(NULL, ",", &save))
 		rc = parse_one(o, opt, why, why_len);
 	free(copy);
 	return rc;
@@ -196,7 +210,8 @@ int options_parse(int argc, char **argv, struct options *o, char *why, size_t wh
 
 	memset(o, 0, sizeof(*o));
 	o->fadvise = true;
-	o->read_ahead_kb = 1024; /* DESIGN.md: cut streaming READs by ~40% against the default 128 */
+	o->read_ahead_kb =
+	    1024; /* DESIGN.md: cut streaming READs by ~40% against the default 128 */
 	why[0] = '\0';
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];

@@ -59,8 +59,8 @@ static int pool_grow_locked(struct pagepool *pool)
 	slab = malloc(sizeof(*slab));
 	if (!slab)
 		return -ENOMEM;
-	slab->base = mmap(NULL, SLAB_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-			  0);
+	slab->base =
+	    mmap(NULL, SLAB_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (slab->base == MAP_FAILED) {
 		free(slab);
 		return -ENOMEM;

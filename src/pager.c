@@ -67,7 +67,8 @@ static struct vmo *registry_find_locked(struct pager *p, uint32_t ino)
 
 static void registry_remove_locked(struct pager *p, struct vmo *vmo)
 {
-	for (struct vmo **pp = &p->registry[registry_slot(vmo->ino)]; *pp; pp = &(*pp)->registry_next) {
+	for (struct vmo **pp = &p->registry[registry_slot(vmo->ino)]; *pp;
+	     pp = &(*pp)->registry_next) {
 		if (*pp == vmo) {
 			*pp = vmo->registry_next;
 			vmo->registry_next = NULL;

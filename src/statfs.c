@@ -27,12 +27,14 @@ static uint64_t group_desc_blocks(ext2_filsys fs, dgrp_t group)
 static uint64_t computed_overhead(ext2_filsys fs)
 {
 	struct ext2_super_block *sb = fs->super;
-	uint64_t itb = ((uint64_t)sb->s_inodes_per_group * EXT2_INODE_SIZE(sb) + fs->blocksize - 1) /
-		       fs->blocksize;
+	uint64_t itb =
+	    ((uint64_t)sb->s_inodes_per_group * EXT2_INODE_SIZE(sb) + fs->blocksize - 1) /
+	    fs->blocksize;
 	uint64_t overhead = sb->s_first_data_block;
 
 	for (dgrp_t g = 0; g < fs->group_desc_count; g++)
-		overhead += (ext2fs_bg_has_super(fs, g) ? 1 : 0) + group_desc_blocks(fs, g) + itb + 2;
+		overhead +=
+		    (ext2fs_bg_has_super(fs, g) ? 1 : 0) + group_desc_blocks(fs, g) + itb + 2;
 	return overhead;
 }
 

@@ -16,9 +16,9 @@
 
 struct pager_transfer {
 	size_t nframes;
-	size_t len;	/* bytes pending in frames[0..]: always < one page between steps */
-	void **frames;	/* owned; NULL slots are refilled from the pool on demand */
-	void **zeros;	/* nframes NULLs: "supply the shared zero page" */
+	size_t len;    /* bytes pending in frames[0..]: always < one page between steps */
+	void **frames; /* owned; NULL slots are refilled from the pool on demand */
+	void **zeros;  /* nframes NULLs: "supply the shared zero page" */
 	struct iovec *iov;
 };
 

@@ -5,14 +5,14 @@
 #include <string.h>
 
 struct vmo_chunk {
-	uint64_t index;		     /* pages [index * VMO_CHUNK_PAGES, +VMO_CHUNK_PAGES) */
-	struct vmo *vmo;	     /* immutable */
-	struct vmo_chunk *hash_next; /* guarded by: vmo->lock */
-	uint64_t present;	     /* guarded by: vmo->lock; bit i: pages[i] valid */
-	unsigned pins;		     /* guarded by: vmo->lock; readers replying from it */
-	struct vmo_chunk *lru_prev;  /* guarded by: cache->lock */
-	struct vmo_chunk *lru_next;  /* guarded by: cache->lock */
-	bool in_lru;		     /* guarded by: cache->lock */
+	uint64_t index;		      /* pages [index * VMO_CHUNK_PAGES, +VMO_CHUNK_PAGES) */
+	struct vmo *vmo;	      /* immutable */
+	struct vmo_chunk *hash_next;  /* guarded by: vmo->lock */
+	uint64_t present;	      /* guarded by: vmo->lock; bit i: pages[i] valid */
+	unsigned pins;		      /* guarded by: vmo->lock; readers replying from it */
+	struct vmo_chunk *lru_prev;   /* guarded by: cache->lock */
+	struct vmo_chunk *lru_next;   /* guarded by: cache->lock */
+	bool in_lru;		      /* guarded by: cache->lock */
 	void *pages[VMO_CHUNK_PAGES]; /* guarded by: vmo->lock */
 };
 
@@ -250,8 +250,8 @@ void vmo_reclaim(struct vmo *vmo)
 		struct vmo_chunk *c = vmo->buckets[i];
 		while (c) {
 			struct vmo_chunk *next = c->hash_next;
-			/* A reader may still be unpinning after its reply reached the kernel (which can
-			 * send RELEASE at once): its last unpin frees the chunk instead. */
+			/* A reader may still be unpinning after its reply reached the kernel (which
+			 * can send RELEASE at once): its last unpin frees the chunk instead. */
 			if (c->pins == 0)
 				chunk_unlink_and_destroy_locked(vmo, c);
 			c = next;
@@ -271,8 +271,8 @@ static uint64_t chunk_mask(uint64_t index, uint64_t first, uint64_t last)
 {
 	uint64_t base = index * VMO_CHUNK_PAGES;
 	unsigned lo = first > base ? (unsigned)(first - base) : 0;
-	unsigned hi = last < base + VMO_CHUNK_PAGES - 1 ? (unsigned)(last - base)
-							: VMO_CHUNK_PAGES - 1;
+	unsigned hi =
+	    last < base + VMO_CHUNK_PAGES - 1 ? (unsigned)(last - base) : VMO_CHUNK_PAGES - 1;
 	uint64_t upto = hi == 63 ? ~0ull : ((1ull << (hi + 1)) - 1);
 	return upto & ~((1ull << lo) - 1);
 }
@@ -309,8 +309,8 @@ void vmo_unpin_locked(struct vmo *vmo, struct vmo_view *view)
 {
 	for (int i = 0; i < view->npinned; i++) {
 		struct vmo_chunk *c = view->pinned[i];
-		/* A chunk pinned for a read that then failed may hold nothing, and one that outlived
-		 * a reclaim is garbage: drop either now. */
+		/* A chunk pinned for a read that then failed may hold nothing, and one that
+		 * outlived a reclaim is garbage: drop either now. */
 		if (--c->pins == 0 && (c->present == 0 || vmo->reclaimed))
 			chunk_unlink_and_destroy_locked(vmo, c);
 	}

@@ -39,8 +39,8 @@ START_TEST(from_array_refuses_corrupt_maps)
 END_TEST
 
 /* Builds the map of `path` and checks it covers `blocks` data blocks in at least `min_runs`. */
-static void check_file_map(const char *img_path, struct image *img, const char *path,
-			   uint64_t size, uint64_t blocks, size_t min_runs)
+static void check_file_map(const char *img_path, struct image *img, const char *path, uint64_t size,
+			   uint64_t blocks, size_t min_runs)
 {
 	struct extmap m;
 	uint64_t total = 0;
@@ -59,9 +59,10 @@ static void check_file_map(const char *img_path, struct image *img, const char *
 START_TEST(block_maps_with_indirect_blocks)
 {
 	/* 1 KiB blocks: 300 KiB needs the double-indirect map (12 + 256 direct/indirect). */
-	char *path = testimg_build("-t ext2 -b 1024",
-				   "head -c 307200 /dev/urandom > f; "
-				   "truncate -s 2M sparse; echo x | dd of=sparse bs=1k seek=1500 status=none");
+	char *path = testimg_build(
+	    "-t ext2 -b 1024",
+	    "head -c 307200 /dev/urandom > f; "
+	    "truncate -s 2M sparse; echo x | dd of=sparse bs=1k seek=1500 status=none");
 	struct image *img = testimg_open(path);
 	check_file_map(path, img, "/f", 307200, 300, 1);
 	check_file_map(path, img, "/sparse", 2 << 20, 1, 1);

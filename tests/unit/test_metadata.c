@@ -21,11 +21,12 @@ static struct image *img;
 
 static void setup(void)
 {
-	path = testimg_build("-t ext4 -b 4096 -I 256 -N 2048",
-			     "echo hi > f; chmod 4750 f; touch -d '1969-07-20 20:17:40.123456789' f; "
-			     "ln -s f fast; ln -s $(printf 'x%.0s' $(seq 1 200)) slow; mkdir d; "
-			     "for i in $(seq 1 1000); do : > d/entry$i; done; "
-			     "setfattr -n user.k -v value f");
+	path =
+	    testimg_build("-t ext4 -b 4096 -I 256 -N 2048",
+			  "echo hi > f; chmod 4750 f; touch -d '1969-07-20 20:17:40.123456789' f; "
+			  "ln -s f fast; ln -s $(printf 'x%.0s' $(seq 1 200)) slow; mkdir d; "
+			  "for i in $(seq 1 1000); do : > d/entry$i; done; "
+			  "setfattr -n user.k -v value f");
 	img = testimg_open(path);
 }
 

@@ -17,13 +17,15 @@ static int parse(struct options *o, const char *a, const char *b, const char *c,
 START_TEST(mount_style_options)
 {
 	struct options o;
-	ck_assert_int_eq(parse(&o, "img", "mnt", "-o", "ro,offset=1M,cache_size=16M,allow_other"), 0);
+	ck_assert_int_eq(parse(&o, "img", "mnt", "-o", "ro,offset=1M,cache_size=16M,allow_other"),
+			 0);
 	ck_assert_str_eq(o.image, "img");
 	ck_assert_str_eq(o.mountpoint, "mnt");
 	ck_assert_uint_eq(o.offset, 1 << 20);
 	ck_assert_uint_eq(o.cache_size, 16 << 20);
 	ck_assert(o.allow_other);
-	ck_assert_int_eq(parse(&o, "-o", "nosuid,noexec,defaults,pager_threads=3", "img", "mnt"), 0);
+	ck_assert_int_eq(parse(&o, "-o", "nosuid,noexec,defaults,pager_threads=3", "img", "mnt"),
+			 0);
 	ck_assert_str_eq(o.fuse_opts, "nosuid,noexec");
 	ck_assert_uint_eq(o.pager_threads, 3);
 }

@@ -414,7 +414,8 @@ START_TEST(concurrent_readers_opens_and_eviction)
 	start(fill_pattern, size, 1 << 20);
 	fill_pattern(exp, size);
 	for (int i = 0; i < 6; i++) {
-		args[i] = (struct stress_arg){.seed = 1234u + (unsigned)i, .exp = exp, .size = size};
+		args[i] =
+		    (struct stress_arg){.seed = 1234u + (unsigned)i, .exp = exp, .size = size};
 		pthread_create(&t[i], NULL, stress_thread, &args[i]);
 	}
 	for (int i = 0; i < 6; i++) {

@@ -41,7 +41,12 @@ uint32_t testimg_ino(const char *img, const char *path)
 	unsigned ino = 0;
 	FILE *f;
 
-	ck_assert_int_ge(asprintf(&cmd, "debugfs -R 'stat \"%s\"' %s 2>/dev/null | sed -n 's/^Inode: \\([0-9]*\\).*/\\1/p'", path, img), 0);
+	ck_assert_int_ge(
+	    asprintf(
+		&cmd,
+		"debugfs -R 'stat \"%s\"' %s 2>/dev/null | sed -n 's/^Inode: \\([0-9]*\\).*/\\1/p'",
+		path, img),
+	    0);
 	f = popen(cmd, "r");
 	if (f) {
 		if (fscanf(f, "%u", &ino) != 1)
