@@ -235,7 +235,7 @@ static void slow_read_hook(void *arg)
 {
 	(void)arg;
 	atomic_fetch_add(&backing_reads, 1);
-	usleep(100000); /* long enough for the second reader to find the request outstanding */
+	usleep(400000); /* long enough for the second reader to find the request outstanding */
 }
 
 struct reader_arg {
