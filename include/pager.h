@@ -60,8 +60,7 @@ struct pager {
 	size_t page_size;	 /* immutable */
 
 	pthread_mutex_t registry_lock;
-	struct vmo **registry;	 /* guarded by: registry_lock; hash by inode */
-	size_t registry_buckets; /* immutable */
+	struct vmo **registry; /* guarded by: registry_lock; hash by inode */
 
 	pthread_mutex_t port_lock;
 	pthread_cond_t port_ready;     /* signalled when a packet is queued */
@@ -118,6 +117,10 @@ int pager_format_stats(const struct pager_stats *s, char *buf, size_t len);
 struct pager_transfer;
 void pager_serve_request(struct pager *p, struct pager_transfer *t, struct vmo *vmo,
 			 struct page_request *req);
+/* Marks `req` done with `rc` (failing pages from `fail_from` on), drops the pager's reference
+ * and wakes the waiters. Takes vmo->lock. */
+void pager_complete_request(struct pager *p, struct vmo *vmo, struct page_request *req, int rc,
+			    uint64_t fail_from);
 struct pager_transfer *pager_transfer_create(struct pager *p);
 void pager_transfer_destroy(struct pager *p, struct pager_transfer *t);
 

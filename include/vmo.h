@@ -45,7 +45,6 @@ struct vmo_cache {
 	struct vmo_chunk *lru_tail; /* guarded by: lock */
 	size_t budget_pages;	    /* immutable */
 	_Atomic uint64_t pages_evicted;
-	_Atomic uint64_t chunks_evicted;
 };
 
 struct vmo {

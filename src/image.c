@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,9 +44,15 @@ int image_errno(errcode_t err)
 	}
 }
 
-static void say(char *why, size_t why_len, const char *fmt, const char *a, const char *b)
+/* Writes the one-line explanation of a refusal. */
+__attribute__((format(printf, 3, 4))) static void say(char *why, size_t why_len, const char *fmt,
+						      ...)
 {
-	snprintf(why, why_len, fmt, a, b);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, why_len, fmt, ap);
+	va_end(ap);
 }
 
 static int check_features(ext2_filsys fs, const struct image_open_options *opts, char *why,
@@ -66,8 +73,7 @@ static int check_features(ext2_filsys fs, const struct image_open_options *opts,
 	    !opts->norecovery) {
 		say(why, why_len,
 		    "the journal needs recovery, which ext4pager does not replay yet; "
-		    "-o norecovery mounts the last checkpointed state%s%s",
-		    "", "");
+		    "-o norecovery mounts the last checkpointed state");
 		return -EINVAL;
 	}
 	return 0;
@@ -84,7 +90,7 @@ static int open_data_fd(struct image *img, const char *path, char *why, size_t w
 		return -err;
 	}
 	if (fstat(img->data_fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
-		say(why, why_len, "%s is not a regular file or block device%s", path, "");
+		say(why, why_len, "%s is not a regular file or block device", path);
 		return -EINVAL;
 	}
 	return 0;

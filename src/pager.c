@@ -96,16 +96,6 @@ static void handle_zero_children(struct pager *p, struct vmo *vmo)
 	}
 }
 
-static void fail_packet(struct pager *p, struct port_packet *pkt)
-{
-	pthread_mutex_lock(&pkt->vmo->lock);
-	page_source_complete(&pkt->vmo->source, pkt->req, -EIO, pkt->req->first);
-	page_request_put(pkt->req);
-	pthread_cond_broadcast(&pkt->vmo->supplied);
-	pthread_mutex_unlock(&pkt->vmo->lock);
-	atomic_fetch_add(&p->stats.failed_ranges, 1);
-}
-
 /* Handles one packet; returns false for QUIT. Frees the packet. */
 static bool handle_packet(struct pager *p, struct pager_transfer *t, struct port_packet *pkt)
 {
@@ -116,7 +106,7 @@ static bool handle_packet(struct pager *p, struct pager_transfer *t, struct port
 		if (t)
 			pager_serve_request(p, t, pkt->vmo, pkt->req);
 		else
-			fail_packet(p, pkt);
+			pager_complete_request(p, pkt->vmo, pkt->req, -EIO, pkt->req->first);
 		break;
 	case PACKET_ZERO_CHILDREN:
 		handle_zero_children(p, pkt->vmo);
@@ -178,7 +168,6 @@ int pager_create(struct image *img, const struct pager_config *cfg, struct pager
 	p->page_size = p->cache.pool.page_size;
 	if (p->cfg.readahead < p->page_size)
 		p->cfg.readahead = p->page_size;
-	p->registry_buckets = REGISTRY_BUCKETS;
 	pthread_mutex_init(&p->registry_lock, NULL);
 	pthread_mutex_init(&p->port_lock, NULL);
 	pthread_cond_init(&p->port_ready, NULL);

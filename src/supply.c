@@ -234,8 +234,8 @@ static int supply_inline(struct supply_helper *h, uint64_t pos, uint64_t data_en
 	return fill_from_memory(h, map->inline_data + pos, (size_t)(data_end - pos));
 }
 
-static void complete_request(struct pager *p, struct vmo *vmo, struct page_request *req, int rc,
-			     uint64_t fail_from)
+void pager_complete_request(struct pager *p, struct vmo *vmo, struct page_request *req, int rc,
+			    uint64_t fail_from)
 {
 	pthread_mutex_lock(&vmo->lock);
 	page_source_complete(&vmo->source, req, rc, fail_from);
@@ -259,7 +259,7 @@ void pager_serve_request(struct pager *p, struct pager_transfer *t, struct vmo *
 	reclaimed = vmo->reclaimed;
 	pthread_mutex_unlock(&vmo->lock);
 	if (reclaimed) {
-		complete_request(p, vmo, req, -EIO, req->first);
+		pager_complete_request(p, vmo, req, -EIO, req->first);
 		return;
 	}
 	t->len = 0;
@@ -270,7 +270,7 @@ void pager_serve_request(struct pager *p, struct pager_transfer *t, struct vmo *
 	if (rc == 0)
 		rc = supply_finish(&h, end);
 	/* fail_to: whatever was not supplied yet, and only that, gets the error. */
-	complete_request(p, vmo, req, rc, h.offset / p->page_size);
+	pager_complete_request(p, vmo, req, rc, h.offset / p->page_size);
 	t->len = 0;
 	vmo_cache_trim(&p->cache);
 }

@@ -200,7 +200,6 @@ void vmo_cache_trim(struct vmo_cache *cache)
 		pages = chunk_destroy_locked(vmo, victim);
 		pthread_mutex_unlock(&vmo->lock);
 		atomic_fetch_add(&cache->pages_evicted, pages);
-		atomic_fetch_add(&cache->chunks_evicted, 1);
 	}
 }
 
