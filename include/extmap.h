@@ -52,4 +52,13 @@ void extmap_free(struct extmap *map);
 /* Index of the first extent that ends after logical block `lblk` (== count if none). */
 size_t extmap_find(const struct extmap *map, uint64_t lblk);
 
+/*
+ * SEEK_DATA (want_data) / SEEK_HOLE from byte `off` of a file of `size` bytes, answered as
+ * ext4 does: holes and unwritten extents are holes, inline data is data, and there is always
+ * a hole at EOF. Returns 0 with the offset in *out, or -ENXIO when off >= size or no data
+ * follows.
+ */
+int extmap_seek(const struct extmap *map, uint64_t size, uint64_t off, bool want_data,
+		uint64_t *out);
+
 #endif

@@ -9,6 +9,8 @@
 #define FUSE_USE_VERSION 312
 #include <fuse_lowlevel.h>
 
+#include <stdatomic.h>
+
 #include "dir.h"
 #include "image.h"
 #include "pager.h"
@@ -22,7 +24,15 @@ struct fs_context {
 	struct fs_totals totals;
 	unsigned read_ahead_kb; /* set on the mount's bdi after init; 0 = leave it */
 	const char *mountpoint;
+	unsigned idle_timeout;		   /* seconds; 0 = activity is not tracked */
+	atomic_uint open_files;		   /* open files and directories (mmaps included) */
+	_Atomic uint64_t last_activity_ms; /* CLOCK_MONOTONIC_COARSE of the last request */
 };
+
+/* Notes activity now (each request does). */
+void fuse_ops_touch(struct fs_context *c);
+/* Milliseconds since the last activity, or 0 while anything is open. */
+uint64_t fuse_ops_idle_ms(struct fs_context *c);
 
 /* The name of the read-only xattr on the mount root that returns the pager's stats. */
 #define FUSE_OPS_STATS_XATTR "ext4pager.stats"

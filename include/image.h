@@ -7,7 +7,8 @@
  *  - file data through a plain read-only fd with pread() at `offset + physical`; this needs no
  *    lock, so the pager never waits behind metadata work.
  *
- * The image is opened O_RDONLY (libext2fs without EXT2_FLAG_RW) and nothing is ever written.
+ * The image is opened O_RDONLY, libext2fs reads it through image_io (a window that bounds every
+ * read to the filesystem's partition and refuses every write), and nothing is ever written.
  * libext2fs errcode_t values are converted to negative errno here (image_errno) and never
  * leave this layer's callers.
  */
@@ -23,16 +24,19 @@
 struct image {
 	ext2_filsys fs; /* guarded by: fs_lock */
 	pthread_mutex_t fs_lock;
-	int data_fd;	       /* immutable after open; pread only */
-	uint64_t offset;       /* byte offset of the filesystem inside the file */
-	uint64_t fs_bytes;     /* blocks_count * block_size */
+	int data_fd;	 /* immutable after open; pread only */
+	uint64_t offset; /* byte offset of the filesystem inside the file */
+	uint64_t limit;	 /* bytes readable from offset: to the file's or partition's end */
+	bool limit_is_partition;
+	uint64_t fs_bytes;     /* blocks_count * block_size, <= limit */
 	unsigned block_size;   /* immutable after open */
 	bool fadvise_dontneed; /* drop data ranges from the host cache after reading */
 };
 
 struct image_open_options {
 	uint64_t offset;
-	bool norecovery; /* mount a filesystem that needs journal recovery as checkpointed */
+	uint64_t size_limit; /* a partition's size; 0 = to the end of the file */
+	bool norecovery;     /* mount a filesystem that needs journal recovery as checkpointed */
 };
 
 /*

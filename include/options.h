@@ -2,6 +2,8 @@
  * options — ext4pager's command line, in mount(8) style, parsed into a plain struct.
  *
  *   ext4pager [-f] [-d] [-s] [-o opt[,opt...]]... IMAGE MOUNTPOINT
+ *   ext4pager run [-d] [-s] [-o opt[,opt...]]... IMAGE -- COMMAND [ARG...]
+ *   ext4pager --list-partitions IMAGE
  *   ext4pager --stats MOUNTPOINT | -h | --help | -V | --version
  *
  * ext4pager's own -o options are parsed here; the ones the FUSE mount understands are
@@ -19,6 +21,11 @@ struct options {
 	const char *image;
 	const char *mountpoint;
 	const char *stats_mountpoint; /* --stats */
+	const char *list_partitions;  /* --list-partitions IMAGE */
+	bool run_mode;		      /* "run": mount, run `command`, unmount */
+	char **command;		      /* run mode: argv of the command, NULL-terminated */
+	int partition;		      /* -o partition=N; 0 = none */
+	unsigned idle_timeout;	      /* seconds; 0 = never */
 	bool foreground, debug, single_thread, help, version;
 	uint64_t offset;
 	unsigned pager_threads;	 /* 0 = default */

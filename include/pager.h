@@ -109,6 +109,9 @@ int pager_read(struct pager *p, struct pager_handle *h, uint64_t off, size_t len
 	       struct vmo_view *view);
 void pager_view_release(struct pager *p, struct vmo_view *view);
 
+/* SEEK_DATA/SEEK_HOLE on the file behind `h` (see extmap_seek). */
+int pager_seek(struct pager_handle *h, uint64_t off, bool want_data, uint64_t *out);
+
 void pager_get_stats(struct pager *p, struct pager_stats *out);
 /* Writes the stats as "name value" lines. Returns the length (like snprintf). */
 int pager_format_stats(const struct pager_stats *s, char *buf, size_t len);

@@ -216,3 +216,46 @@ size_t extmap_find(const struct extmap *map, uint64_t lblk)
 	}
 	return lo;
 }
+
+/* Byte offset where the data run holding logical block `lblk` ends (the run may span several
+ * adjacent written extents), or the start of `lblk` itself if it is in a hole. */
+static uint64_t data_run_end(const struct extmap *map, uint64_t lblk)
+{
+	size_t i = extmap_find(map, lblk);
+
+	while (i < map->count && map->ext[i].lblk <= lblk && !map->ext[i].unwritten) {
+		lblk = map->ext[i].lblk + map->ext[i].len;
+		i++;
+	}
+	return lblk * map->block_size;
+}
+
+int extmap_seek(const struct extmap *map, uint64_t size, uint64_t off, bool want_data,
+		uint64_t *out)
+{
+	uint64_t bs = map->block_size, lblk = off / bs, pos;
+
+	if (off >= size)
+		return -ENXIO;
+	if (map->inline_data) {
+		*out = want_data ? off : size;
+		return 0;
+	}
+	if (!want_data) {
+		pos = data_run_end(map, lblk);
+		*out = pos > off ? (pos < size ? pos : size) : off;
+		return 0;
+	}
+	for (size_t i = extmap_find(map, lblk); i < map->count; i++) {
+		if (map->ext[i].unwritten)
+			continue;
+		pos = map->ext[i].lblk * bs;
+		if (pos < off)
+			pos = off;
+		if (pos >= size)
+			break;
+		*out = pos;
+		return 0;
+	}
+	return -ENXIO;
+}

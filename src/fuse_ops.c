@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -16,9 +17,38 @@
 /* The image cannot change under a mount: let the kernel cache everything for a long time. */
 #define CACHE_TIMEOUT 86400.0
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void fuse_ops_touch(struct fs_context *c)
+{
+	atomic_store_explicit(&c->last_activity_ms, now_ms(), memory_order_relaxed);
+}
+
+/* Every request handler starts here, which makes it the place to note activity for
+ * idle_timeout. */
 static struct fs_context *ctx_of(fuse_req_t req)
 {
-	return fuse_req_userdata(req);
+	struct fs_context *c = fuse_req_userdata(req);
+
+	if (c->idle_timeout)
+		fuse_ops_touch(c);
+	return c;
+}
+
+uint64_t fuse_ops_idle_ms(struct fs_context *c)
+{
+	uint64_t last = atomic_load_explicit(&c->last_activity_ms, memory_order_relaxed);
+	uint64_t now = now_ms();
+
+	if (atomic_load(&c->open_files) > 0)
+		return 0;
+	return now > last ? now - last : 0;
 }
 
 static uint32_t ino_of(fuse_ino_t node)
@@ -38,28 +68,36 @@ static bool valid_node(fuse_ino_t node)
 	return node == FUSE_ROOT_ID || (node > 2 && node <= UINT32_MAX);
 }
 
+/* What the readahead thread needs, copied so it outlives nothing it points at. */
+struct ra_job {
+	char mountpoint[4096];
+	unsigned read_ahead_kb;
+};
+
 static void *ra_thread(void *arg)
 {
-	struct fs_context *c = arg;
+	struct ra_job *job = arg;
 	struct stat st;
 	char path[64];
 	FILE *f;
 
-	if (stat(c->mountpoint, &st) != 0)
-		return NULL;
-	snprintf(path, sizeof(path), "/sys/class/bdi/%u:%u/read_ahead_kb", major(st.st_dev),
-		 minor(st.st_dev));
-	f = fopen(path, "w");
-	if (f) {
-		fprintf(f, "%u\n", c->read_ahead_kb);
-		fclose(f);
+	if (stat(job->mountpoint, &st) == 0) {
+		snprintf(path, sizeof(path), "/sys/class/bdi/%u:%u/read_ahead_kb", major(st.st_dev),
+			 minor(st.st_dev));
+		f = fopen(path, "w");
+		if (f) {
+			fprintf(f, "%u\n", job->read_ahead_kb);
+			fclose(f);
+		}
 	}
+	free(job);
 	return NULL;
 }
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
 	struct fs_context *c = userdata;
+	struct ra_job *job;
 	pthread_t t;
 
 	conn->want |=
@@ -69,12 +107,16 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->want &= ~(FUSE_CAP_AUTO_INVAL_DATA | FUSE_CAP_WRITEBACK_CACHE);
 	conn->max_readahead = VMO_READ_MAX;
 	/* The mount is not visible until init returns; set its readahead from another thread. */
-	if (c->read_ahead_kb && geteuid() == 0) {
+	if (c->read_ahead_kb && geteuid() == 0 && (job = calloc(1, sizeof(*job)))) {
 		sigset_t all, old;
+		snprintf(job->mountpoint, sizeof(job->mountpoint), "%s", c->mountpoint);
+		job->read_ahead_kb = c->read_ahead_kb;
 		sigfillset(&all);
 		pthread_sigmask(SIG_BLOCK, &all, &old); /* see pager_start */
-		if (pthread_create(&t, NULL, ra_thread, c) == 0)
+		if (pthread_create(&t, NULL, ra_thread, job) == 0)
 			pthread_detach(t);
+		else
+			free(job);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	}
 }
@@ -181,8 +223,11 @@ static void op_opendir(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *f
 	fi->fh = (uint64_t)(uintptr_t)l;
 	fi->cache_readdir = 1;
 	fi->keep_cache = 1;
-	if (fuse_reply_open(req, fi) != 0)
+	atomic_fetch_add(&c->open_files, 1);
+	if (fuse_reply_open(req, fi) != 0) {
+		atomic_fetch_sub(&c->open_files, 1);
 		dircache_put(&c->dirs, l);
+	}
 }
 
 static size_t add_plain(fuse_req_t req, char *buf, size_t left, const struct dir_listing *l,
@@ -249,6 +294,7 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t node, struct fuse_file_info
 {
 	(void)node;
 	dircache_put(&ctx_of(req)->dirs, (struct dir_listing *)(uintptr_t)fi->fh);
+	atomic_fetch_sub(&ctx_of(req)->open_files, 1);
 	fuse_reply_err(req, 0);
 }
 
@@ -273,10 +319,12 @@ static void op_open(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *fi)
 		return;
 	}
 	fi->fh = (uint64_t)(uintptr_t)h;
-	fi->keep_cache =
-	    1; /* the image is immutable: the kernel's cache stays valid across opens */
-	if (fuse_reply_open(req, fi) != 0)
+	fi->keep_cache = 1; /* the image is immutable: the kernel's cache stays valid */
+	atomic_fetch_add(&c->open_files, 1);
+	if (fuse_reply_open(req, fi) != 0) {
+		atomic_fetch_sub(&c->open_files, 1);
 		pager_release(c->pager, h);
+	}
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t node, size_t size, off_t off,
@@ -310,7 +358,31 @@ static void op_release(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *f
 {
 	(void)node;
 	pager_release(ctx_of(req)->pager, (struct pager_handle *)(uintptr_t)fi->fh);
+	atomic_fetch_sub(&ctx_of(req)->open_files, 1);
 	fuse_reply_err(req, 0);
+}
+
+static void op_lseek(fuse_req_t req, fuse_ino_t node, off_t off, int whence,
+		     struct fuse_file_info *fi)
+{
+	struct pager_handle *h = (struct pager_handle *)(uintptr_t)fi->fh;
+	uint64_t pos;
+	int rc;
+
+	(void)node, (void)ctx_of(req);
+	if (whence != SEEK_DATA && whence != SEEK_HOLE) {
+		fuse_reply_err(req, EINVAL); /* the kernel answers SEEK_SET/CUR/END itself */
+		return;
+	}
+	if (off < 0) {
+		fuse_reply_err(req, ENXIO);
+		return;
+	}
+	rc = pager_seek(h, (uint64_t)off, whence == SEEK_DATA, &pos);
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_lseek(req, (off_t)pos);
 }
 
 static void op_statfs(fuse_req_t req, fuse_ino_t node)
@@ -490,6 +562,7 @@ static const struct fuse_lowlevel_ops ops = {
     .open = op_open,
     .read = op_read,
     .release = op_release,
+    .lseek = op_lseek,
     .statfs = op_statfs,
     .getxattr = op_getxattr,
     .listxattr = op_listxattr,

@@ -1,4 +1,5 @@
 #include "image.h"
+#include "image_io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -96,9 +97,10 @@ static int open_data_fd(struct image *img, const char *path, char *why, size_t w
 	return 0;
 }
 
-/* The kernel refuses a device shorter than the filesystem ("block count exceeds size of
- * device"); so do we, instead of failing reads one by one later. */
-static int check_size(struct image *img, const char *path, char *why, size_t why_len)
+/* The bytes of `path` from the filesystem's offset on: the whole file or device, or at most
+ * `size_limit` of it (a partition). */
+static int measure_window(struct image *img, const struct image_open_options *opts,
+			  const char *path, char *why, size_t why_len)
 {
 	uint64_t have = 0;
 	struct stat st;
@@ -107,16 +109,35 @@ static int check_size(struct image *img, const char *path, char *why, size_t why
 		return -EIO;
 	if (S_ISBLK(st.st_mode)) {
 		if (ioctl(img->data_fd, BLKGETSIZE64, &have) < 0)
-			return 0;
+			have = UINT64_MAX;
 	} else {
 		have = (uint64_t)st.st_size;
 	}
-	if (have < img->offset || have - img->offset < img->fs_bytes) {
-		char need[64];
-		snprintf(need, sizeof(need), "%llu bytes, the file has %llu",
-			 (unsigned long long)img->fs_bytes,
-			 (unsigned long long)(have > img->offset ? have - img->offset : 0));
-		say(why, why_len, "%s is truncated: the filesystem needs %s", path, need);
+	if (have == 0 && img->offset == 0) {
+		say(why, why_len, "%s: not a valid ext2/ext3/ext4 filesystem (the file is empty)",
+		    path);
+		return -EINVAL;
+	}
+	if (have <= img->offset) {
+		say(why, why_len, "%s: offset %llu is past the end of the image (%llu bytes)", path,
+		    (unsigned long long)img->offset, (unsigned long long)have);
+		return -EINVAL;
+	}
+	img->limit = have - img->offset;
+	if (opts->size_limit && opts->size_limit < img->limit)
+		img->limit = opts->size_limit;
+	return 0;
+}
+
+/* The kernel refuses a device shorter than the filesystem ("block count exceeds size of
+ * device"); so do we, instead of failing reads one by one later. */
+static int check_size(struct image *img, const char *path, char *why, size_t why_len)
+{
+	if (img->limit < img->fs_bytes) {
+		say(why, why_len, "%s is truncated: the filesystem needs %llu bytes, %s has %llu",
+		    path, (unsigned long long)img->fs_bytes,
+		    img->limit_is_partition ? "the partition" : "the file",
+		    (unsigned long long)img->limit);
 		return -EINVAL;
 	}
 	return 0;
@@ -125,12 +146,14 @@ static int check_size(struct image *img, const char *path, char *why, size_t why
 static int open_ext2fs(struct image *img, const char *path, const struct image_open_options *opts,
 		       char *why, size_t why_len)
 {
-	char io_opts[64];
+	struct image_io_window window = {
+	    .fd = img->data_fd, .offset = img->offset, .limit = img->limit};
 	errcode_t err;
 
-	snprintf(io_opts, sizeof(io_opts), "offset=%llu", (unsigned long long)opts->offset);
-	err = ext2fs_open2(path, io_opts, EXT2_FLAG_64BITS | EXT2_FLAG_THREADS, 0, 0,
-			   unix_io_manager, &img->fs);
+	image_io_prepare(&window);
+	err = ext2fs_open2(path, NULL, EXT2_FLAG_64BITS | EXT2_FLAG_THREADS, 0, 0, image_io_manager,
+			   &img->fs);
+	image_io_prepare(NULL);
 	if (err == 0)
 		return 0;
 	img->fs = NULL;
@@ -141,8 +164,8 @@ static int open_ext2fs(struct image *img, const char *path, const struct image_o
 	case EXT2_ET_UNEXPECTED_BLOCK_SIZE:
 	case EXT2_ET_SHORT_READ:
 		if (opts->offset)
-			say(why, why_len, "%s: no valid ext2/ext3/ext4 filesystem at offset %s",
-			    path, io_opts + 7);
+			say(why, why_len, "%s: no valid ext2/ext3/ext4 filesystem at offset %llu",
+			    path, (unsigned long long)opts->offset);
 		else
 			say(why, why_len, "%s: not a valid ext2/ext3/ext4 filesystem (%s)", path,
 			    error_message(err));
@@ -169,11 +192,14 @@ int image_open(const char *path, const struct image_open_options *opts, struct i
 		return -ENOMEM;
 	img->data_fd = -1;
 	img->offset = opts->offset;
+	img->limit_is_partition = opts->size_limit != 0;
 	img->fadvise_dontneed = true;
 	pthread_mutex_init(&img->fs_lock, NULL);
 	initialize_ext2_error_table();
 
 	rc = open_data_fd(img, path, why, why_len);
+	if (rc == 0)
+		rc = measure_window(img, opts, path, why, why_len);
 	if (rc == 0)
 		rc = open_ext2fs(img, path, opts, why, why_len);
 	if (rc == 0)

@@ -7,21 +7,28 @@
 
 static const char usage[] =
     "usage: ext4pager [options] IMAGE MOUNTPOINT\n"
+    "       ext4pager run [options] IMAGE -- COMMAND [ARG...]\n"
+    "       ext4pager --list-partitions IMAGE\n"
     "       ext4pager --stats MOUNTPOINT\n"
     "\n"
-    "Mounts an ext2/ext3/ext4 image read-only through FUSE.\n"
+    "Mounts an ext2/ext3/ext4 image read-only through FUSE. The run form mounts it on a\n"
+    "private temporary directory, runs COMMAND with $EXT4PAGER_MOUNT set to it, unmounts,\n"
+    "and exits with COMMAND's status.\n"
     "\n"
     "  -f                     stay in the foreground\n"
     "  -d                     debug: foreground, FUSE request log, pager stats at unmount\n"
     "  -s                     single-threaded FUSE session\n"
     "  -o OPT[,OPT...]        mount options (below)\n"
     "  --stats MOUNTPOINT     print the pager counters of a live mount\n"
+    "  --list-partitions IMAGE  print the partition table of a disk image\n"
     "  -h, --help             this text\n"
     "  -V, --version          version\n"
     "\n"
     "mount options:\n"
     "  ro                     always implied; rw is refused\n"
     "  offset=BYTES           the filesystem starts BYTES into IMAGE\n"
+    "  partition=N            mount partition N of an MBR or GPT disk image\n"
+    "  idle_timeout=SECONDS   unmount after SECONDS with no open files and no requests\n"
     "  allow_other            let other users see the mount (implies default_permissions)\n"
     "  allow_root             let root see the mount\n"
     "  default_permissions    the kernel checks the image's modes (always on)\n"
@@ -159,6 +166,16 @@ static int parse_one(struct options *o, char *opt, char *why, size_t why_len)
 	}
 	if (value && KEY("offset"))
 		return parse_number(opt, value, 0, UINT64_MAX >> 1, &o->offset, why, why_len);
+	if (value && KEY("partition")) {
+		int rc = parse_number(opt, value, 1, 4096, &v, why, why_len);
+		o->partition = (int)v;
+		return rc;
+	}
+	if (value && KEY("idle_timeout")) {
+		int rc = parse_number(opt, value, 1, 1u << 30, &v, why, why_len);
+		o->idle_timeout = (unsigned)v;
+		return rc;
+	}
 	if (value && KEY("pager_threads")) {
 		int rc = parse_number(opt, value, 1, 64, &v, why, why_len);
 		o->pager_threads = (unsigned)v;
@@ -206,17 +223,25 @@ static int parse_option_list(struct options *o, const char *list, char *why, siz
 int options_parse(int argc, char **argv, struct options *o, char *why, size_t why_len)
 {
 	const char *positional[2];
-	int npos = 0;
+	int npos = 0, first = 1, want = 2;
 
 	memset(o, 0, sizeof(*o));
 	o->fadvise = true;
 	o->read_ahead_kb =
 	    1024; /* DESIGN.md: cut streaming READs by ~40% against the default 128 */
 	why[0] = '\0';
-	for (int i = 1; i < argc; i++) {
+	if (argc > 1 && strcmp(argv[1], "run") == 0) {
+		o->run_mode = true;
+		first = 2;
+		want = 1;
+	}
+	for (int i = first; i < argc; i++) {
 		const char *a = argv[i];
 		int rc = 0;
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
+		if (o->run_mode && strcmp(a, "--") == 0) {
+			o->command = argv + i + 1;
+			break;
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
 			o->help = true;
 		else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0)
 			o->version = true;
@@ -226,8 +251,10 @@ int options_parse(int argc, char **argv, struct options *o, char *why, size_t wh
 			o->debug = o->foreground = true;
 		else if (strcmp(a, "-s") == 0)
 			o->single_thread = true;
-		else if (strcmp(a, "--stats") == 0 && i + 1 < argc)
+		else if (strcmp(a, "--stats") == 0 && i + 1 < argc && !o->run_mode)
 			o->stats_mountpoint = argv[++i];
+		else if (strcmp(a, "--list-partitions") == 0 && i + 1 < argc && !o->run_mode)
+			o->list_partitions = argv[++i];
 		else if (strcmp(a, "-o") == 0 && i + 1 < argc)
 			rc = parse_option_list(o, argv[++i], why, why_len);
 		else if (strncmp(a, "-o", 2) == 0 && a[2])
@@ -235,7 +262,7 @@ int options_parse(int argc, char **argv, struct options *o, char *why, size_t wh
 		else if (a[0] == '-' && a[1]) {
 			snprintf(why, why_len, "unknown or incomplete option '%s' (see --help)", a);
 			return -EINVAL;
-		} else if (npos < 2)
+		} else if (npos < want)
 			positional[npos++] = a;
 		else {
 			snprintf(why, why_len, "unexpected argument '%s' (see --help)", a);
@@ -244,8 +271,22 @@ int options_parse(int argc, char **argv, struct options *o, char *why, size_t wh
 		if (rc)
 			return rc;
 	}
-	if (o->help || o->version || o->stats_mountpoint)
+	if (o->partition && o->offset) {
+		snprintf(why, why_len, "-o partition= and -o offset= cannot be combined");
+		return -EINVAL;
+	}
+	if (o->help || o->version || o->stats_mountpoint || o->list_partitions)
 		return 0;
+	if (o->run_mode) {
+		if (npos < 1 || !o->command || !o->command[0]) {
+			snprintf(why, why_len,
+				 "usage: ext4pager run [options] IMAGE -- COMMAND "
+				 "[ARG...] (see --help)");
+			return -EINVAL;
+		}
+		o->image = positional[0];
+		return 0;
+	}
 	if (npos < 2) {
 		snprintf(why, why_len, "need an IMAGE and a MOUNTPOINT (see --help)");
 		return -EINVAL;

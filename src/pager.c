@@ -476,6 +476,12 @@ void pager_view_release(struct pager *p, struct vmo_view *view)
 	view->vmo = NULL;
 }
 
+int pager_seek(struct pager_handle *h, uint64_t off, bool want_data, uint64_t *out)
+{
+	/* The map and size are immutable while the handle holds its child reference. */
+	return extmap_seek(&h->vmo->map, h->vmo->size, off, want_data, out);
+}
+
 void pager_get_stats(struct pager *p, struct pager_stats *s)
 {
 	s->page_requests = atomic_load(&p->stats.page_requests);

@@ -1,0 +1,41 @@
+/*
+ * image_io — the libext2fs io_manager ext4pager opens filesystems with.
+ *
+ * It reads the image with pread() on ext4pager's own read-only fd, inside a byte window
+ * [offset, offset + limit) — a partition, or the part of the file after offset= — so no
+ * metadata read can reach past the filesystem's partition, whatever a corrupt superblock or
+ * inode points at. Every write entry point fails: nothing can be written to the image, even
+ * by a libext2fs code path that would try.
+ *
+ * libext2fs passes only a name to io_manager->open, so the window is handed over through
+ * image_io_prepare() on the calling thread just before ext2fs_open2() (the undo_io manager in
+ * e2fsprogs hands its backing manager over the same way, through a global).
+ */
+#ifndef EXT4PAGER_IMAGE_IO_H
+#define EXT4PAGER_IMAGE_IO_H
+
+#include <ext2fs/ext2fs.h>
+#include <stdint.h>
+
+/* Overlays replace image bytes as they are read (the replayed journal). Optional. */
+struct image_io_overlay {
+	/* Copies any replaced bytes of [pos, pos+len) (filesystem-relative) into buf. */
+	void (*apply)(const struct image_io_overlay *o, uint64_t pos, size_t len, void *buf);
+};
+
+struct image_io_window {
+	int fd;					/* borrowed: stays open as long as the channel */
+	uint64_t offset;			/* where the filesystem starts in the file */
+	uint64_t limit;				/* bytes readable from offset */
+	const struct image_io_overlay *overlay; /* borrowed; may be NULL */
+};
+
+/* Sets the window the next image_io_manager open on this thread uses. */
+void image_io_prepare(const struct image_io_window *w);
+
+/* Replaces the overlay of an open channel (after the journal has been replayed). */
+void image_io_set_overlay(io_channel channel, const struct image_io_overlay *overlay);
+
+extern io_manager image_io_manager;
+
+#endif
