@@ -69,8 +69,20 @@ populate() { # ROOT NAME
 		printf 'triple indirect' | dd of="$r/sparse/triple" bs=1 seek=$((70 << 20)) conv=notrunc status=none
 		write_pattern "$r/big/indirect" $((9 << 20)) 6
 	fi
-	# Unwritten extents, partly written.
+	# Unwritten extents, partly written; > 16 GiB sparse; an extent tree of depth >= 2
+	# (2000 one-block extents, more than 4 index entries x one leaf block hold).
 	if [[ $name == ext4* ]]; then
+		truncate -s 17G "$r/sparse/far16"
+		printf 'past sixteen GiB' | dd of="$r/sparse/far16" bs=1 seek=$(((17 << 30) - 16)) conv=notrunc status=none
+		python3 - "$r/big/deep-tree" <<'PY'
+import os, random, sys
+r = random.Random(7)
+fd = os.open(sys.argv[1], os.O_CREAT | os.O_WRONLY, 0o644)
+for i in range(2000):
+    os.pwrite(fd, r.randbytes(4096), 2 * i * 4096)
+os.ftruncate(fd, 2 * 2000 * 4096 - 1000)
+os.close(fd)
+PY
 		fallocate -l 1M "$r/sparse/unwritten"
 		printf 'written' | dd of="$r/sparse/unwritten" bs=1 seek=300000 conv=notrunc status=none
 		fallocate -l 256K -o 2M -n "$r/sparse/unwritten-past-eof" 2>/dev/null || true
@@ -135,6 +147,24 @@ for i in range(6000):
     name = f"entry-{i:05d}" + ("-" + "x" * 200 if i % 97 == 0 else "")
     os.close(os.open(os.path.join(d, name), os.O_CREAT | os.O_WRONLY, 0o644))
 PY
+	if [[ $name == ext4-4k || $name == ext4-1k ]]; then
+		# 50,000 entries: a two-level htree; long and non-ASCII names among them.
+		python3 - "$r/huge-dir" <<'PY'
+import os, sys
+d = sys.argv[1]
+os.mkdir(d)
+for i in range(50000):
+    if i % 500 == 0:
+        name = f"{i:05d}-" + "L" * 249
+    elif i % 7 == 0:
+        name = f"файл-{i}-ünï-😀"
+    else:
+        name = f"f{i}"
+    os.close(os.open(os.path.join(d, name), os.O_CREAT | os.O_WRONLY, 0o644))
+for i in range(3, 50000, 1000):
+    os.unlink(os.path.join(d, f"f{i}")) if i % 7 and i % 500 else None
+PY
+	fi
 	for i in $(seq 1 20); do echo "$i" >"$r/dir/small-$i"; done
 	# Files deleted after creation leave holes in directory blocks.
 	for i in $(seq 1 20 200); do rm -f "$r/big/many/entry-$(printf %05d "$i")"; done

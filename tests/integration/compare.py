@@ -110,11 +110,30 @@ class Comparer:
                     out.append((off, ln, hashlib.sha256(os.pread(f.fileno(), ln, off)).hexdigest()))
         return out
 
+    def data_runs(self, path, size, budget=64 << 20):
+        """Hashes of the data runs SEEK_DATA/SEEK_HOLE find (at most `budget` bytes read)."""
+        out, pos = [], 0
+        with open(path, "rb", buffering=0) as f:
+            fd = f.fileno()
+            while pos < size and budget > 0:
+                try:
+                    start = os.lseek(fd, pos, os.SEEK_DATA)
+                except OSError:
+                    break
+                end = os.lseek(fd, start, os.SEEK_HOLE)
+                n = min(end - start, budget)
+                out.append((start, end, hashlib.sha256(os.pread(fd, n, start)).hexdigest()))
+                budget -= n
+                pos = max(end, start + 1)
+        return out
+
     def compare_file(self, rel, kp, fp, size):
         if self.quick and size > self.quick:
             kr = self.attempt(self.odd_reads, kp, size)
             fr = self.attempt(self.odd_reads, fp, size)
             self.same(rel, "pread at odd offsets", kr, fr)
+            self.same(rel, "data runs (SEEK_DATA/SEEK_HOLE)", self.attempt(self.data_runs, kp, size),
+                      self.attempt(self.data_runs, fp, size))
             return
         kd = self.attempt(self.read_all, kp)
         fd = self.attempt(self.read_all, fp)
