@@ -25,6 +25,9 @@ for img in "$REPO/images/sample.img" "$IMAGES"/*.img; do
 			diff "$WORK/kernel.out" "$WORK/fuse.out" | head -20 || true
 		fi
 	done
+	kdf=$(df -B1 --output=size,used,avail,pcent,itotal,iused,iavail,ipcent "$k" | tail -1)
+	fdf=$(df -B1 --output=size,used,avail,pcent,itotal,iused,iavail,ipcent "$f" | tail -1)
+	[ "$kdf" = "$fdf" ] && pass "$name: df identical ($fdf)" || fail "$name: df: kernel '$kdf', ext4pager '$fdf'"
 	unmount_fuse "$f"
 	unmount_kernel "$k"
 done
