@@ -15,6 +15,9 @@
 #ifndef EXT4PAGER_IMAGE_H
 #define EXT4PAGER_IMAGE_H
 
+#include "journal.h"
+#include "overlay.h"
+
 #include <ext2fs/ext2fs.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -31,6 +34,11 @@ struct image {
 	uint64_t fs_bytes;     /* blocks_count * block_size, <= limit */
 	unsigned block_size;   /* immutable after open */
 	bool fadvise_dontneed; /* drop data ranges from the host cache after reading */
+	/* The replayed journal, applied to every read (metadata and data); immutable after
+	 * image_open. */
+	bool replayed;
+	struct overlay overlay;
+	struct journal_replay_stats replay;
 };
 
 struct image_open_options {
@@ -58,6 +66,9 @@ struct iovec;
 int image_preadv(struct image *img, const struct iovec *iov, int iovcnt, size_t len, uint64_t pos);
 /* Tells the host it may drop [pos, pos+len) of the image from its page cache. */
 void image_drop_cache(struct image *img, uint64_t pos, uint64_t len);
+
+/* Appends the image's counters ("journal_... N" lines) to buf; returns the length written. */
+int image_format_stats(const struct image *img, char *buf, size_t len);
 
 /* libext2fs error → negative errno. */
 int image_errno(errcode_t err);

@@ -60,7 +60,8 @@ struct pager {
 	size_t page_size;	 /* immutable */
 
 	pthread_mutex_t registry_lock;
-	struct vmo **registry; /* guarded by: registry_lock; hash by inode */
+	struct vmo **registry;	      /* guarded by: registry_lock; hash by inode */
+	struct pager_handle *handles; /* guarded by: registry_lock; live child handles */
 
 	pthread_mutex_t port_lock;
 	pthread_cond_t port_ready;     /* signalled when a packet is queued */
@@ -83,6 +84,7 @@ struct pager {
 /* A child handle: what an open file holds. */
 struct pager_handle {
 	struct vmo *vmo;
+	struct pager_handle *prev, *next; /* guarded by: the pager's registry_lock */
 };
 
 int pager_create(struct image *img, const struct pager_config *cfg, struct pager **out);

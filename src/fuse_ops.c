@@ -161,9 +161,10 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		e.entry_timeout = CACHE_TIMEOUT;
 		fuse_reply_entry(req, &e);
 	} else if (d->ino == 1 || d->ino > c->img->fs->super->s_inodes_count) {
-		fuse_reply_err(req, EIO); /* a corrupt entry: the kernel says EFSCORRUPTED */
+		fuse_reply_err(req, EUCLEAN); /* "bad inode number": the kernel's EFSCORRUPTED */
 	} else if ((rc = entry_for(c, d->ino, &e)) != 0) {
-		fuse_reply_err(req, rc == -ENOENT ? EIO : -rc);
+		/* An entry naming a deleted inode: "deleted inode referenced", EFSCORRUPTED. */
+		fuse_reply_err(req, rc == -ENOENT ? EUCLEAN : -rc);
 	} else {
 		fuse_reply_entry(req, &e);
 	}
@@ -422,6 +423,10 @@ static void reply_stats(fuse_req_t req, size_t size)
 
 	pager_get_stats(ctx_of(req)->pager, &s);
 	n = pager_format_stats(&s, buf, sizeof(buf));
+	if (n >= 0 && (size_t)n < sizeof(buf))
+		n += image_format_stats(ctx_of(req)->img, buf + n, sizeof(buf) - (size_t)n);
+	if (n > (int)sizeof(buf) - 1)
+		n = (int)sizeof(buf) - 1;
 	reply_xattr_bytes(req, buf, n < 0 ? 0 : (size_t)n, size);
 }
 

@@ -40,6 +40,12 @@ int image_errno(errcode_t err)
 		return -ENODATA;
 	case EXT2_ET_NO_INLINE_DATA:
 		return -ENODATA;
+	/* A checksum mismatch is EFSBADCRC (= EBADMSG) in the kernel's ext4. */
+	case EXT2_ET_INODE_CSUM_INVALID:
+	case EXT2_ET_EXTENT_CSUM_INVALID:
+	case EXT2_ET_DIR_CSUM_INVALID:
+	case EXT2_ET_EXT_ATTR_CSUM_INVALID:
+		return -EBADMSG;
 	default:
 		return -EIO;
 	}
@@ -70,13 +76,7 @@ static int check_features(ext2_filsys fs, const struct image_open_options *opts,
 									     : "");
 		return -EINVAL;
 	}
-	if (ext2fs_has_feature_journal_needs_recovery(sb) && ext2fs_has_feature_journal(sb) &&
-	    !opts->norecovery) {
-		say(why, why_len,
-		    "the journal needs recovery, which ext4pager does not replay yet; "
-		    "-o norecovery mounts the last checkpointed state");
-		return -EINVAL;
-	}
+	(void)opts;
 	return 0;
 }
 
@@ -146,8 +146,10 @@ static int check_size(struct image *img, const char *path, char *why, size_t why
 static int open_ext2fs(struct image *img, const char *path, const struct image_open_options *opts,
 		       char *why, size_t why_len)
 {
-	struct image_io_window window = {
-	    .fd = img->data_fd, .offset = img->offset, .limit = img->limit};
+	struct image_io_window window = {.fd = img->data_fd,
+					 .offset = img->offset,
+					 .limit = img->limit,
+					 .overlay = img->replayed ? &img->overlay.io : NULL};
 	errcode_t err;
 
 	image_io_prepare(&window);
@@ -181,6 +183,52 @@ static int open_ext2fs(struct image *img, const char *path, const struct image_o
 	}
 }
 
+static bool needs_replay(ext2_filsys fs, const struct image_open_options *opts)
+{
+	return ext2fs_has_feature_journal_needs_recovery(fs->super) &&
+	       ext2fs_has_feature_journal(fs->super) && !opts->norecovery;
+}
+
+/* Replays the journal into img->overlay, then reopens libext2fs on top of it: the superblock
+ * and group descriptors it read at open may be among the replayed blocks. */
+static int replay_journal(struct image *img, const char *path,
+			  const struct image_open_options *opts, char *why, size_t why_len)
+{
+	char reason[256];
+	int rc = journal_replay(img, &img->overlay, &img->replay, reason, sizeof(reason));
+
+	if (rc) {
+		say(why, why_len, "%s: the journal needs recovery and cannot be replayed: %s", path,
+		    reason);
+		return rc;
+	}
+	img->replayed = true;
+	ext2fs_close_free(&img->fs);
+	rc = open_ext2fs(img, path, opts, why, why_len);
+	if (rc == 0)
+		rc = check_features(img->fs, opts, why, why_len);
+	if (rc == 0 &&
+	    ext2fs_blocks_count(img->fs->super) * (uint64_t)img->block_size != img->fs_bytes) {
+		say(why, why_len, "%s: the replayed journal changes the filesystem's size", path);
+		rc = -EINVAL;
+	}
+	return rc;
+}
+
+int image_format_stats(const struct image *img, char *buf, size_t len)
+{
+	int n = snprintf(buf, len,
+			 "journal_replayed %d\njournal_transactions %u\njournal_blocks_logged "
+			 "%llu\njournal_blocks_revoked %llu\njournal_blocks_bad_csum %llu\n"
+			 "journal_overlay_blocks %zu\njournal_overlay_bytes %llu\n",
+			 img->replayed, img->replay.transactions,
+			 (unsigned long long)img->replay.blocks_logged,
+			 (unsigned long long)img->replay.blocks_revoked,
+			 (unsigned long long)img->replay.blocks_bad_csum, img->overlay.count,
+			 (unsigned long long)img->overlay.bytes);
+	return n < 0 ? 0 : (n < (int)len ? n : (int)len - 1);
+}
+
 int image_open(const char *path, const struct image_open_options *opts, struct image **out,
 	       char *why, size_t why_len)
 {
@@ -211,6 +259,8 @@ int image_open(const char *path, const struct image_open_options *opts, struct i
 	img->block_size = img->fs->blocksize;
 	img->fs_bytes = ext2fs_blocks_count(img->fs->super) * (uint64_t)img->block_size;
 	rc = check_size(img, path, why, why_len);
+	if (rc == 0 && needs_replay(img->fs, opts))
+		rc = replay_journal(img, path, opts, why, why_len);
 	if (rc < 0) {
 		image_close(img);
 		return rc;
@@ -227,6 +277,7 @@ void image_close(struct image *img)
 		ext2fs_close_free(&img->fs);
 	if (img->data_fd >= 0)
 		close(img->data_fd);
+	overlay_free(&img->overlay);
 	pthread_mutex_destroy(&img->fs_lock);
 	free(img);
 }
@@ -247,15 +298,11 @@ int image_pread(struct image *img, void *buf, size_t len, uint64_t pos)
 	return image_preadv(img, &iov, 1, len, pos);
 }
 
-int image_preadv(struct image *img, const struct iovec *iov, int iovcnt, size_t len, uint64_t pos)
+/* preadv until `len` bytes are in; `local` (a scratch copy of the iovecs) is consumed. */
+static int read_all(struct image *img, struct iovec *local, int iovcnt, size_t len, uint64_t pos)
 {
-	struct iovec local[IMAGE_MAX_IOV];
 	size_t done = 0;
 
-	if (pos > img->fs_bytes || len > img->fs_bytes - pos ||
-	    iovcnt > (int)(sizeof(local) / sizeof(local[0])))
-		return -EIO;
-	memcpy(local, iov, sizeof(*iov) * (size_t)iovcnt);
 	while (done < len) {
 		ssize_t n = preadv(img->data_fd, local, iovcnt, (off_t)(img->offset + pos + done));
 		if (n < 0 && errno == EINTR)
@@ -274,6 +321,21 @@ int image_preadv(struct image *img, const struct iovec *iov, int iovcnt, size_t 
 		}
 	}
 	return 0;
+}
+
+int image_preadv(struct image *img, const struct iovec *iov, int iovcnt, size_t len, uint64_t pos)
+{
+	struct iovec local[IMAGE_MAX_IOV];
+	int rc;
+
+	if (pos > img->fs_bytes || len > img->fs_bytes - pos ||
+	    iovcnt > (int)(sizeof(local) / sizeof(local[0])))
+		return -EIO;
+	memcpy(local, iov, sizeof(*iov) * (size_t)iovcnt);
+	rc = read_all(img, local, iovcnt, len, pos);
+	if (rc == 0 && img->replayed)
+		overlay_apply_iov(&img->overlay, pos, iov, iovcnt);
+	return rc;
 }
 
 void image_drop_cache(struct image *img, uint64_t pos, uint64_t len)

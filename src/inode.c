@@ -51,6 +51,16 @@ static dev_t decode_rdev(const struct ext2_inode_large *raw)
 	return makedev((new & 0xfff00) >> 8, (new & 0xff) | ((new >> 12) & 0xfff00));
 }
 
+static bool all_zero(const void *p, size_t len)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < len; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
 static int read_large_inode(struct image *img, uint32_t ino, struct ext2_inode_large *raw)
 {
 	errcode_t err;
@@ -60,7 +70,10 @@ static int read_large_inode(struct image *img, uint32_t ino, struct ext2_inode_l
 	memset(raw, 0, sizeof(*raw));
 	err = ext2fs_read_inode_full(img->fs, ino, (struct ext2_inode *)raw, sizeof(*raw));
 	if (err)
-		return -EIO;
+		return image_errno(err) == -EBADMSG ? -EBADMSG : -EIO;
+	/* libext2fs accepts an all-zero inode as checksummed; the kernel does not (EFSBADCRC). */
+	if (ext2fs_has_feature_metadata_csum(img->fs->super) && all_zero(raw, sizeof(*raw)))
+		return -EBADMSG;
 	if (EXT2_INODE_SIZE(img->fs->super) <= EXT2_GOOD_OLD_INODE_SIZE)
 		raw->i_extra_isize = 0;
 	else if (raw->i_extra_isize > EXT2_INODE_SIZE(img->fs->super) - EXT2_GOOD_OLD_INODE_SIZE)

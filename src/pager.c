@@ -199,6 +199,11 @@ void pager_destroy(struct pager *p)
 {
 	struct port_packet *pkt;
 
+	/* Files still open when the session ended (a lazy unmount, a signal) are released here,
+	 * while the threads still run to reclaim their VMOs. No request can come in any more. */
+	while (p->handles)
+		pager_release(p, p->handles);
+
 	for (unsigned i = 0; i < p->nthreads; i++) {
 		pkt = calloc(1, sizeof(*pkt));
 		if (!pkt)
@@ -225,12 +230,34 @@ void pager_destroy(struct pager *p)
 	free(p);
 }
 
-static struct pager_handle *handle_for(struct vmo *vmo)
+/* A new child handle on `vmo`, linked into the pager's list of live handles. */
+static struct pager_handle *handle_for(struct pager *p, struct vmo *vmo)
 {
 	struct pager_handle *h = malloc(sizeof(*h));
-	if (h)
-		h->vmo = vmo;
+
+	if (!h)
+		return NULL;
+	h->vmo = vmo;
+	h->prev = NULL;
+	pthread_mutex_lock(&p->registry_lock);
+	h->next = p->handles;
+	if (h->next)
+		h->next->prev = h;
+	p->handles = h;
+	pthread_mutex_unlock(&p->registry_lock);
 	return h;
+}
+
+static void unlink_handle(struct pager *p, struct pager_handle *h)
+{
+	pthread_mutex_lock(&p->registry_lock);
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		p->handles = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	pthread_mutex_unlock(&p->registry_lock);
 }
 
 /* Looks the inode up in the registry and, if there, counts a new child. Takes registry_lock. */
@@ -285,7 +312,7 @@ static int register_vmo(struct pager *p, struct vmo *fresh, struct pager_handle 
 
 	if (v != fresh)
 		vmo_put(fresh);
-	*out = handle_for(v);
+	*out = handle_for(p, v);
 	if (!*out) {
 		release_child(p, v);
 		return -ENOMEM;
@@ -299,7 +326,7 @@ int pager_register(struct pager *p, uint32_t ino, struct pager_handle **out)
 	int rc;
 
 	if (v) {
-		*out = handle_for(v);
+		*out = handle_for(p, v);
 		if (*out)
 			return 0;
 		release_child(p, v);
@@ -345,6 +372,7 @@ static void release_child(struct pager *p, struct vmo *v)
 
 void pager_release(struct pager *p, struct pager_handle *h)
 {
+	unlink_handle(p, h);
 	release_child(p, h->vmo);
 	free(h);
 }

@@ -7,6 +7,11 @@ need_root
 
 for img in "$REPO/images/sample.img" "$IMAGES"/*.img; do
 	name=$(basename "$img" .img)
+	# EXT4PAGER_CONFORMANCE_IMAGES="a b": only these (the sanitizer run); default all.
+	if [ -n "${EXT4PAGER_CONFORMANCE_IMAGES:-}" ] && ! [[ " $EXT4PAGER_CONFORMANCE_IMAGES " == *" $name "* ]]; then
+		echo "skip: $name (not in EXT4PAGER_CONFORMANCE_IMAGES)"
+		continue
+	fi
 	k=$WORK/k-$name f=$WORK/f-$name
 	mount_kernel "$img" "$k"
 	mount_fuse "$img" "$f"
