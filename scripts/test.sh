@@ -27,4 +27,7 @@ EXT4PAGER_CONFORMANCE_IMAGES="sample ext4-1k ext4-inline ext4-bigalloc ext2-1k e
 	run_ctest "$here/build-asan" "AddressSanitizer + UndefinedBehaviorSanitizer: unit and integration tests"
 # ThreadSanitizer: the concurrent parts (pager unit tests; libfuse itself is not instrumented).
 run_ctest "$here/build-tsan" "ThreadSanitizer: pager unit tests" -R 'unit_(pager|vmo)'
+# libFuzzer (ASan+UBSan) on the parsers, a short fixed time each; scripts/fuzz.sh runs longer.
+echo "=== libFuzzer targets"
+"$here/scripts/fuzz.sh" 20 || status=1
 exit $status

@@ -1,10 +1,12 @@
 #include "extmap.h"
 #include "image.h"
+#include "overlay.h"
 #include "check_main.h"
 #include "testimg.h"
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 START_TEST(from_array_coalesces_and_finds)
@@ -92,5 +94,72 @@ START_TEST(extent_tree_and_inline_data)
 }
 END_TEST
 
+START_TEST(seek_data_and_hole)
+{
+	/* blocks 2-3 data, 4-5 unwritten, 6 data, hole to 10, 10-11 data; 1 KiB blocks */
+	struct extent e[] = {
+	    {2, 100, 2, false}, {4, 102, 2, true}, {6, 104, 1, false}, {10, 200, 2, false}};
+	struct extmap m;
+	uint64_t out, size = 11 * 1024 + 10; /* EOF inside block 11 */
+
+	ck_assert_int_eq(extmap_from_array(e, 4, 1024, 1000, &m), 0);
+	ck_assert_int_eq(extmap_seek(&m, size, 0, true, &out), 0);
+	ck_assert_uint_eq(out, 2048);
+	ck_assert_int_eq(extmap_seek(&m, size, 0, false, &out), 0);
+	ck_assert_uint_eq(out, 0);
+	ck_assert_int_eq(extmap_seek(&m, size, 2500, false, &out), 0);
+	ck_assert_uint_eq(out, 4096); /* unwritten is a hole */
+	ck_assert_int_eq(extmap_seek(&m, size, 4096, true, &out), 0);
+	ck_assert_uint_eq(out, 6144);
+	ck_assert_int_eq(extmap_seek(&m, size, 7000, true, &out), 0);
+	ck_assert_uint_eq(out, 7000); /* inside data: itself */
+	ck_assert_int_eq(extmap_seek(&m, size, 7200, true, &out), 0);
+	ck_assert_uint_eq(out, 10240);
+	ck_assert_int_eq(extmap_seek(&m, size, 10300, false, &out), 0);
+	ck_assert_uint_eq(out, size); /* the hole at EOF */
+	ck_assert_int_eq(extmap_seek(&m, size, size, true, &out), -ENXIO);
+	ck_assert_int_eq(extmap_seek(&m, size, size, false, &out), -ENXIO);
+	extmap_free(&m);
+	/* nothing written at all */
+	ck_assert_int_eq(extmap_from_array(e + 1, 1, 1024, 1000, &m), 0);
+	ck_assert_int_eq(extmap_seek(&m, 8192, 0, true, &out), -ENXIO);
+	ck_assert_int_eq(extmap_seek(&m, 8192, 10, false, &out), 0);
+	ck_assert_uint_eq(out, 10);
+	extmap_free(&m);
+}
+END_TEST
+
+START_TEST(overlay_newest_copy_wins_and_applies_across_blocks)
+{
+	struct overlay o;
+	uint8_t a[1024], b[1024], c[1024], buf[3000];
+	struct iovec iov[2] = {{buf, 100}, {buf + 100, 2900}};
+
+	memset(a, 'a', sizeof(a)), memset(b, 'b', sizeof(b)), memset(c, 'c', sizeof(c));
+	overlay_init(&o, 1024);
+	ck_assert_int_eq(overlay_put(&o, 5, a), 0);
+	ck_assert_int_eq(overlay_put(&o, 3, c), 0);
+	ck_assert_int_eq(overlay_put(&o, 5, b), 0); /* a later transaction's copy */
+	overlay_seal(&o);
+	ck_assert_uint_eq(o.count, 2);
+	ck_assert_uint_eq(o.bytes, 2048);
+	memset(buf, '.', sizeof(buf));
+	overlay_apply(&o, 4 * 1024 + 1000, 1100, buf); /* tail of block 4, block 5, head of 6 */
+	ck_assert_int_eq(buf[23], '.');
+	ck_assert_int_eq(buf[24], 'b');
+	ck_assert_int_eq(buf[24 + 1023], 'b');
+	ck_assert_int_eq(buf[24 + 1024], '.');
+	memset(buf, '.', sizeof(buf));
+	overlay_apply_iov(&o, 3 * 1024 - 50, iov, 2); /* block 3 starts 50 bytes in */
+	ck_assert_int_eq(buf[49], '.');
+	ck_assert_int_eq(buf[50], 'c');
+	ck_assert_int_eq(buf[150], 'c');
+	ck_assert_int_eq(buf[50 + 1024], '.');
+	ck_assert_int_eq(buf[50 + 2048], 'b');
+	overlay_free(&o);
+}
+END_TEST
+
 CHECK_MAIN("extmap", from_array_coalesces_and_finds, from_array_refuses_corrupt_maps,
-	   block_maps_with_indirect_blocks, extent_tree_and_inline_data)
+	   block_maps_with_indirect_blocks, extent_tree_and_inline_data, seek_data_and_hole,
+	   overlay_newest_copy_wins_and_applies_across_blocks)

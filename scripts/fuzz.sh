@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every libFuzzer target (or the ones named) for SECONDS each, starting from the committed
+# seed corpora (tests/fuzz/corpus/TARGET; new inputs go to build-fuzz/corpus/TARGET, never to
+# the repository). Exits non-zero on any crash, leak, timeout or out-of-memory; the reproducer
+# is left in build-fuzz/crashes/.
+# usage: scripts/fuzz.sh [SECONDS] [TARGET...]     (default 20 s; CI runs the default)
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+seconds=${1:-20}
+shift || true
+"$here/scripts/build.sh" fuzz >/dev/null
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=($(cd "$here/build-fuzz" && ls fuzz_* | sed 's/^fuzz_//'))
+status=0
+for t in "${targets[@]}"; do
+	work=$here/build-fuzz/corpus/$t
+	mkdir -p "$work" "$here/build-fuzz/crashes"
+	echo "=== fuzz_$t for ${seconds}s"
+	if "$here/build-fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+		-max_len=65536 -print_final_stats=1 -artifact_prefix="$here/build-fuzz/crashes/$t-" \
+		"$work" "$here/tests/fuzz/corpus/$t" >"$here/build-fuzz/fuzz_$t.log" 2>&1; then
+		grep -E "^stat::number_of_executed_units|^stat::peak_rss_mb" "$here/build-fuzz/fuzz_$t.log" | tr '\n' ' '
+		echo
+	else
+		echo "fuzz_$t FAILED:"; grep -A30 -E "ERROR|==[0-9]+==" "$here/build-fuzz/fuzz_$t.log" | head -40
+		status=1
+	fi
+done
+exit $status
