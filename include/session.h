@@ -42,6 +42,9 @@ struct session {
 	bool idle_quit; /* guarded by: idle_lock */
 };
 
+/* Prints one "ext4pager: ..." line on stderr; returns 1, the exit status for a failure. */
+__attribute__((format(printf, 1, 2))) int session_fail(const char *fmt, ...);
+
 /*
  * Opens the image (resolving -o partition=), sets up the pager and the FUSE session. Returns
  * 0, or non-zero after printing one "ext4pager: ..." line on stderr.

@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,26 +17,14 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-/* Prints one "ext4pager: ..." line on stderr; returns the exit status for a failure. */
-__attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "ext4pager: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 1;
-}
-
 static int print_stats(const char *mountpoint)
 {
 	char buf[4096];
 	ssize_t n = getxattr(mountpoint, FUSE_OPS_STATS_XATTR, buf, sizeof(buf) - 1);
 
 	if (n < 0)
-		return fail("%s: not an ext4pager mount (or too old to report stats)", mountpoint);
+		return session_fail("%s: not an ext4pager mount (or too old to report stats)",
+				    mountpoint);
 	fwrite(buf, 1, (size_t)n, stdout);
 	return 0;
 }
@@ -47,7 +34,7 @@ static int list_partitions(const char *image)
 	char why[512];
 
 	if (partition_print_table(image, stdout, why, sizeof(why)) != 0)
-		return fail("%s", why);
+		return session_fail("%s", why);
 	return 0;
 }
 
@@ -59,12 +46,12 @@ static int daemon_mode(const struct options *o, const char *image_path)
 	struct stat st;
 
 	if (stat(o->mountpoint, &st) != 0)
-		return fail("mountpoint %s does not exist", o->mountpoint);
+		return session_fail("mountpoint %s does not exist", o->mountpoint);
 	if (!S_ISDIR(st.st_mode))
-		return fail("mountpoint %s is not a directory", o->mountpoint);
+		return session_fail("mountpoint %s is not a directory", o->mountpoint);
 	if (session_open(&s, o, image_path, o->mountpoint) == 0 && session_mount(&s, true) == 0) {
 		if (fuse_daemonize(o->foreground) != 0)
-			fail("%s", "cannot start the daemon");
+			session_fail("%s", "cannot start the daemon");
 		else if (session_start(&s) == 0)
 			status = session_serve(&s);
 	}
@@ -78,7 +65,7 @@ int main(int argc, char **argv)
 	char why[512], image_path[PATH_MAX];
 
 	if (options_parse(argc, argv, &o, why, sizeof(why)) != 0)
-		return fail("%s", why);
+		return session_fail("%s", why);
 	if (o.help) {
 		fputs(options_usage(), stdout);
 		return 0;
@@ -92,7 +79,7 @@ int main(int argc, char **argv)
 	if (o.list_partitions)
 		return list_partitions(o.list_partitions);
 	if (!realpath(o.image, image_path)) {
-		fail("cannot open image %s: %s", o.image, strerror(errno));
+		session_fail("cannot open image %s: %s", o.image, strerror(errno));
 		return o.run_mode ? 125 : 1;
 	}
 	if (o.run_mode)

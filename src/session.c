@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-__attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...)
+int session_fail(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -58,13 +58,13 @@ static int open_image(struct session *s, const struct options *o)
 		rc = partition_find(o->image, o->partition, &io.offset, &io.size_limit, why,
 				    sizeof(why));
 		if (rc)
-			return fail("%s", why);
+			return session_fail("%s", why);
 	}
 	rc = image_open(o->image, &io, &s->ctx.img, why, sizeof(why));
 	if (rc == -EINVAL && !o->partition && !o->offset)
 		partition_explain_disk(o->image, why, sizeof(why));
 	if (rc)
-		return fail("%s", why);
+		return session_fail("%s", why);
 	s->ctx.img->fadvise_dontneed = o->fadvise;
 	return 0;
 }
@@ -89,7 +89,7 @@ int session_open(struct session *s, const struct options *o, const char *image_p
 		return 1;
 	if (statfs_compute(s->ctx.img, &s->ctx.totals) != 0 ||
 	    pager_create(s->ctx.img, &pc, &s->ctx.pager))
-		return fail("%s: cannot set up the filesystem", o->image);
+		return session_fail("%s: cannot set up the filesystem", o->image);
 	build_fuse_options(o, image_path, s->fuse_opts, sizeof(s->fuse_opts));
 	s->fargv[0] = "ext4pager";
 	s->fargv[1] = "-o";
@@ -99,7 +99,7 @@ int session_open(struct session *s, const struct options *o, const char *image_p
 	s->se =
 	    fuse_session_new(&s->args, fuse_ops_table(), sizeof(struct fuse_lowlevel_ops), &s->ctx);
 	if (!s->se)
-		return fail("bad FUSE options: %s", s->fuse_opts);
+		return session_fail("bad FUSE options: %s", s->fuse_opts);
 	return 0;
 }
 
@@ -121,11 +121,11 @@ int session_mount(struct session *s, bool signals)
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
 		if (fuse_set_signal_handlers(s->se) != 0)
-			return fail("%s", "cannot install signal handlers");
+			return session_fail("%s", "cannot install signal handlers");
 		s->handlers = true;
 	}
 	if (fuse_session_mount(s->se, s->mountpoint) != 0)
-		return fail(
+		return session_fail(
 		    "cannot mount on %s (is /dev/fuse there, and are you allowed to mount?)",
 		    s->mountpoint);
 	s->mounted = true;
@@ -164,7 +164,7 @@ int session_start(struct session *s)
 	int rc;
 
 	if (pager_start(s->ctx.pager) != 0)
-		return fail("%s", "cannot start the pager threads");
+		return session_fail("%s", "cannot start the pager threads");
 	if (!s->ctx.idle_timeout)
 		return 0;
 	fuse_ops_touch(&s->ctx); /* the idle time counts from the mount */
@@ -173,7 +173,7 @@ int session_start(struct session *s)
 	rc = pthread_create(&s->idle_thread, NULL, idle_watcher, s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0)
-		return fail("%s", "cannot start the idle watcher");
+		return session_fail("%s", "cannot start the idle watcher");
 	s->idle_started = true;
 	return 0;
 }
