@@ -188,12 +188,16 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--out", default="docs/PERFORMANCE.md")
     ap.add_argument("--systems", default=",".join(SYSTEMS))
+    ap.add_argument("--only", default="", help="run the workloads whose name contains this "
+                    "(a trial run: the report is written to --out all the same)")
     a = ap.parse_args()
     systems = a.systems.split(",")
     images = {k: os.path.join(a.images, f"{k}.img") for k in ("big", "tree", "rootfs")}
     base = "/tmp/ext4pager-bench"
     results, digests, daemon, pstats, mount_times = {}, {}, {}, {}, {}
     for name, key, cold, fn in workloads(images):
+        if a.only not in name:
+            continue
         for run in range(a.runs):
             order = systems[run % len(systems):] + systems[:run % len(systems)]
             for sysname in order:
@@ -237,6 +241,7 @@ def write_report(a, systems, results, digests, daemon, pstats, mount_times):
     lines.append("|---" * (len(systems) * 2) + "|---|")
     mismatch = False
     notes = []
+    names = [n for n in names if (n, systems[0]) in results]
     for n in names:
         ts = {s: med(results[(n, s)]) for s in systems}
         same = len(set().union(*digests[n].values())) == 1

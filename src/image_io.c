@@ -1,6 +1,7 @@
 #include "image_io.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -8,8 +9,27 @@
 /* The window the next open takes; set and consumed on the same thread. */
 static _Thread_local const struct image_io_window *pending_window;
 
+/*
+ * Metadata readahead: small reads (inode table and directory blocks, extent and xattr blocks)
+ * are served from aligned 128 KiB chunks of the image, read whole, as the kernel's ext4 reads
+ * inode tables ahead. Cold metadata walks (find, ls -lR) then cost a few large reads instead of
+ * one small synchronous read per block. CACHE_SLOTS bounds the memory (8 MiB).
+ */
+#define CHUNK_BYTES (128u << 10)
+#define CACHE_SLOTS 64
+
+struct chunk_slot {
+	uint64_t index; /* chunk number; UINT64_MAX when empty */
+	uint64_t used;	/* LRU clock */
+	size_t len;	/* valid bytes (a chunk at the window's end is short) */
+	uint8_t *data;	/* CHUNK_BYTES */
+};
+
 struct window_channel {
 	struct image_io_window w; /* immutable after open, except overlay (see set_overlay) */
+	pthread_mutex_t lock;	  /* guards the fields below */
+	struct chunk_slot slots[CACHE_SLOTS];
+	uint64_t clock;
 };
 
 void image_io_prepare(const struct image_io_window *w)
@@ -39,6 +59,9 @@ static errcode_t window_open(const char *name, int flags, io_channel *out)
 	}
 	wc->w = *pending_window;
 	pending_window = NULL;
+	pthread_mutex_init(&wc->lock, NULL);
+	for (int i = 0; i < CACHE_SLOTS; i++)
+		wc->slots[i].index = UINT64_MAX;
 	ch->magic = EXT2_ET_MAGIC_IO_CHANNEL;
 	ch->manager = image_io_manager;
 	ch->block_size = 1024;
@@ -50,9 +73,14 @@ static errcode_t window_open(const char *name, int flags, io_channel *out)
 
 static errcode_t window_close(io_channel ch)
 {
+	struct window_channel *wc = ch->private_data;
+
 	if (--ch->refcount > 0)
 		return 0;
-	free(ch->private_data);
+	for (int i = 0; i < CACHE_SLOTS; i++)
+		free(wc->slots[i].data);
+	pthread_mutex_destroy(&wc->lock);
+	free(wc);
 	free(ch->name);
 	free(ch);
 	return 0;
@@ -66,18 +94,11 @@ static errcode_t window_set_blksize(io_channel ch, int blksize)
 	return 0;
 }
 
-static errcode_t window_read64(io_channel ch, unsigned long long block, int count, void *data)
+/* pread of [pos, pos+len) of the window, all of it or an error. */
+static errcode_t read_exact(const struct window_channel *wc, void *data, size_t len, uint64_t pos)
 {
-	const struct window_channel *wc = ch->private_data;
-	size_t len =
-	    count < 0 ? (size_t) - (long long)count : (size_t)count * (size_t)ch->block_size;
-	uint64_t pos = (uint64_t)block * (uint64_t)ch->block_size, done = 0;
+	size_t done = 0;
 
-	if (block > UINT64_MAX / (uint64_t)ch->block_size || pos > wc->w.limit ||
-	    len > wc->w.limit - pos) {
-		memset(data, 0, len);
-		return EXT2_ET_SHORT_READ; /* outside the filesystem's window */
-	}
 	while (done < len) {
 		ssize_t n = pread(wc->w.fd, (char *)data + done, len - done,
 				  (off_t)(wc->w.offset + pos + done));
@@ -89,9 +110,77 @@ static errcode_t window_read64(io_channel ch, unsigned long long block, int coun
 		}
 		done += (size_t)n;
 	}
-	if (wc->w.overlay)
-		wc->w.overlay->apply(wc->w.overlay, pos, len, data);
 	return 0;
+}
+
+/* The cached chunk `index`, read in if missing. Caller holds wc->lock. */
+static struct chunk_slot *chunk_get(struct window_channel *wc, uint64_t index, errcode_t *err)
+{
+	struct chunk_slot *victim = &wc->slots[0];
+	uint64_t pos = index * CHUNK_BYTES;
+
+	for (int i = 0; i < CACHE_SLOTS; i++) {
+		if (wc->slots[i].index == index) {
+			wc->slots[i].used = ++wc->clock;
+			return &wc->slots[i];
+		}
+		if (wc->slots[i].used < victim->used)
+			victim = &wc->slots[i];
+	}
+	if (!victim->data && !(victim->data = malloc(CHUNK_BYTES))) {
+		*err = EXT2_ET_NO_MEMORY;
+		return NULL;
+	}
+	victim->index = UINT64_MAX;
+	victim->len = wc->w.limit - pos < CHUNK_BYTES ? (size_t)(wc->w.limit - pos) : CHUNK_BYTES;
+	*err = read_exact(wc, victim->data, victim->len, pos);
+	if (*err)
+		return NULL;
+	victim->index = index;
+	victim->used = ++wc->clock;
+	return victim;
+}
+
+/* Copies [pos, pos+len) through the chunk cache. */
+static errcode_t cached_read(struct window_channel *wc, void *data, size_t len, uint64_t pos)
+{
+	errcode_t err = 0;
+	size_t done = 0;
+
+	pthread_mutex_lock(&wc->lock);
+	while (done < len && !err) {
+		uint64_t at = pos + done, index = at / CHUNK_BYTES;
+		size_t off = (size_t)(at % CHUNK_BYTES), n;
+		struct chunk_slot *c = chunk_get(wc, index, &err);
+		if (!c)
+			break;
+		n = c->len - off < len - done ? c->len - off : len - done;
+		memcpy((char *)data + done, c->data + off, n);
+		done += n;
+	}
+	pthread_mutex_unlock(&wc->lock);
+	if (err)
+		memset(data, 0, len);
+	return err;
+}
+
+static errcode_t window_read64(io_channel ch, unsigned long long block, int count, void *data)
+{
+	struct window_channel *wc = ch->private_data;
+	size_t len =
+	    count < 0 ? (size_t) - (long long)count : (size_t)count * (size_t)ch->block_size;
+	uint64_t pos = (uint64_t)block * (uint64_t)ch->block_size;
+	errcode_t err;
+
+	if (block > UINT64_MAX / (uint64_t)ch->block_size || pos > wc->w.limit ||
+	    len > wc->w.limit - pos) {
+		memset(data, 0, len);
+		return EXT2_ET_SHORT_READ; /* outside the filesystem's window */
+	}
+	err = len < CHUNK_BYTES ? cached_read(wc, data, len, pos) : read_exact(wc, data, len, pos);
+	if (err == 0 && wc->w.overlay)
+		wc->w.overlay->apply(wc->w.overlay, pos, len, data);
+	return err;
 }
 
 static errcode_t window_read(io_channel ch, unsigned long block, int count, void *data)
