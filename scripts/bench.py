@@ -313,6 +313,7 @@ ext4pager's cache budget is the default 64 MiB (`cache_size=`), so its peak RSS 
 
     sudo scripts/bench.sh            # builds the images (cached in build/bench), runs, rewrites this file
     sudo scripts/bench.sh --runs 5   # more runs
+    sudo scripts/bench.sh --only 50k # a subset (trial; rewrites this file with it)
 
 """
     with open(a.out, "w") as f:
