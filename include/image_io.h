@@ -33,9 +33,6 @@ struct image_io_window {
 /* Sets the window the next image_io_manager open on this thread uses. */
 void image_io_prepare(const struct image_io_window *w);
 
-/* Replaces the overlay of an open channel (after the journal has been replayed). */
-void image_io_set_overlay(io_channel channel, const struct image_io_overlay *overlay);
-
 extern io_manager image_io_manager;
 
 #endif

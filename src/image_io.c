@@ -26,7 +26,7 @@ struct chunk_slot {
 };
 
 struct window_channel {
-	struct image_io_window w; /* immutable after open, except overlay (see set_overlay) */
+	struct image_io_window w; /* immutable after open */
 	pthread_mutex_t lock;	  /* guards the fields below */
 	struct chunk_slot slots[CACHE_SLOTS];
 	uint64_t clock;
@@ -218,11 +218,6 @@ static errcode_t window_set_option(io_channel ch, const char *option, const char
 {
 	(void)ch, (void)option, (void)arg;
 	return EXT2_ET_INVALID_ARGUMENT;
-}
-
-void image_io_set_overlay(io_channel ch, const struct image_io_overlay *overlay)
-{
-	((struct window_channel *)ch->private_data)->w.overlay = overlay;
 }
 
 static struct struct_io_manager window_manager = {
