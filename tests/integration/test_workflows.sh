@@ -128,7 +128,7 @@ after=$(ls -d /tmp/ext4pager.?????? 2>/dev/null | wc -l)
 mnt=$WORK/auto
 mount_fuse "$img" "$mnt" -o auto_unmount
 kill -KILL "${DAEMONS[-1]}"
-for _ in $(seq 1 100); do grep -q " $mnt " /proc/mounts || break; sleep 0.05; done
+for _ in $(seq 1 400); do grep -q " $mnt " /proc/mounts || break; sleep 0.05; done # fusermount3 notices the death; a sanitizer build takes longer to die
 grep -q " $mnt " /proc/mounts && fail "auto_unmount: mount left after SIGKILL" || pass "auto_unmount: gone after SIGKILL of the daemon"
 DAEMONS[-1]=""
 
