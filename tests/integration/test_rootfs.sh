@@ -50,6 +50,20 @@ run_all() {
 	[ "$ko" = "$fo" ] && pass "$label: tar cf - . hashes the same (${fo%% *})" || fail "$label: tar streams differ"
 }
 
+# True when the mirror in apt's sources answers for this release (what debootstrap needs).
+mirror_reachable() {
+	python3 - <<'PY'
+import glob, re, sys, urllib.request
+text = "".join(open(f).read() for f in glob.glob("/etc/apt/sources.list.d/*.sources") + glob.glob("/etc/apt/sources.list"))
+urls = [u for u in re.findall(r"(?:URIs:\s*|deb\s+)(\w+://\S+)", text) if "security" not in u]
+suite = [l.split("=")[1].strip() for l in open("/etc/os-release") if l.startswith("VERSION_CODENAME=")][0]
+try:
+    urllib.request.urlopen(f"{urls[0].rstrip('/')}/dists/{suite}/Release", timeout=10).read(100)
+except Exception:
+    sys.exit(1)
+PY
+}
+
 check_image() { # IMAGE LABEL COMMANDS...
 	local img=$1 label=$2 sum k f
 	shift 2
@@ -75,6 +89,10 @@ if [ "${EXT4PAGER_NO_DEBOOTSTRAP:-0}" != 1 ]; then
 	ROOTFS_IMAGE=${ROOTFS_IMAGE:-$REPO/build/rootfs/debian-minbase.img}
 	if "$REPO/scripts/make-rootfs-image.sh" "$ROOTFS_IMAGE"; then
 		check_image "$ROOTFS_IMAGE" debian "${commands_debian[@]}"
+	elif ! mirror_reachable; then
+		# A machine that gets Debian's packages some other way than the mirror apt names.
+		echo "skip: the Debian mirror is not reachable for debootstrap; the programs image ran" \
+			"above, and scripts/test-rootfs.sh runs the Debian part where it is"
 	else
 		fail "could not build the Debian root filesystem image (debootstrap; see above)"
 	fi
