@@ -237,13 +237,14 @@ static int supply_inline(struct supply_helper *h, uint64_t pos, uint64_t data_en
 void pager_complete_request(struct pager *p, struct vmo *vmo, struct page_request *req, int rc,
 			    uint64_t fail_from)
 {
+	/* Counted before the waiters wake, so a reader that saw the error also sees it counted. */
+	if (rc < 0)
+		atomic_fetch_add(&p->stats.failed_ranges, 1);
 	pthread_mutex_lock(&vmo->lock);
 	page_source_complete(&vmo->source, req, rc, fail_from);
 	page_request_put(req);
 	pthread_cond_broadcast(&vmo->supplied);
 	pthread_mutex_unlock(&vmo->lock);
-	if (rc < 0)
-		atomic_fetch_add(&p->stats.failed_ranges, 1);
 }
 
 void pager_serve_request(struct pager *p, struct pager_transfer *t, struct vmo *vmo,
