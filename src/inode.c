@@ -199,8 +199,13 @@ int inode_readlink(struct image *img, uint32_t ino, char **target, size_t *len)
 		free(buf);
 		return rc < 0 ? rc : -EIO;
 	}
-	/* The kernel stops a target at its first NUL (nd_terminate_link / strlen). */
+	/* The kernel stops a target at its first NUL (nd_terminate_link / strlen); an empty
+	 * target is never valid (symlink(2) refuses one), so that is a corrupt inode. */
 	*len = strnlen(buf, size);
+	if (*len == 0) {
+		free(buf);
+		return -EIO;
+	}
 	*target = buf;
 	return 0;
 }

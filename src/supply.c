@@ -92,6 +92,27 @@ static int supply_pages(struct supply_helper *h)
 	return rc;
 }
 
+static int fill_from_image(struct supply_helper *h, uint64_t phys, size_t amount);
+
+/*
+ * After a failed multi-page read: the same bytes one buffer page at a time, so that every page
+ * before the unreadable one is still supplied and only the bad page and the rest of the
+ * request fail (as the kernel's per-folio retry after a failed readahead does).
+ */
+static int fill_page_by_page(struct supply_helper *h, uint64_t phys, size_t amount)
+{
+	size_t ps = h->p->page_size;
+	int rc = 0;
+
+	while (rc == 0 && amount > 0) {
+		size_t n = ps - h->t->len % ps < amount ? ps - h->t->len % ps : amount;
+		rc = fill_from_image(h, phys, n);
+		phys += n;
+		amount -= n;
+	}
+	return rc;
+}
+
 /* Reads `amount` bytes of the image at filesystem byte `phys` into the buffer. */
 static int fill_from_image(struct supply_helper *h, uint64_t phys, size_t amount)
 {
@@ -115,6 +136,8 @@ static int fill_from_image(struct supply_helper *h, uint64_t phys, size_t amount
 	if (h->p->before_read_hook)
 		h->p->before_read_hook(h->p->hook_arg);
 	rc = image_preadv(h->p->img, t->iov, iovcnt, amount, phys);
+	if (rc && iovcnt > 1)
+		return fill_page_by_page(h, phys, amount);
 	if (rc)
 		return rc;
 	atomic_fetch_add(&h->p->stats.bytes_read, amount);

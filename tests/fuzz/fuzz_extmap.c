@@ -1,0 +1,77 @@
+/*
+ * libFuzzer target: extent-map construction (extmap.c: extent trees of any depth, ext2/3 block
+ * maps with indirect blocks, inline data) and the pager's read path over whatever map a
+ * hostile inode yields. For every regular file: the map must be sorted, non-overlapping and
+ * inside the filesystem; SEEK_DATA/SEEK_HOLE must stay inside the file; and the bytes the
+ * pager supplies (beginning and end of the file, with a cache small enough to evict) must
+ * equal those read straight from the image where the map points. Input: a whole image.
+ */
+#include "extmap.h"
+#include "fuzz_image.h"
+#include "pager.h"
+
+#include <stdlib.h>
+
+static struct pager *pager; /* per input */
+
+static void check_map(const struct image *img, const struct extmap *m)
+{
+	for (size_t i = 0; i < m->count; i++) {
+		const struct extent *e = &m->ext[i];
+		if (e->len == 0 || e->pblk + e->len > ext2fs_blocks_count(img->fs->super) ||
+		    (i > 0 && m->ext[i - 1].lblk + m->ext[i - 1].len > e->lblk))
+			abort(); /* extmap let through a map it promises to refuse */
+	}
+}
+
+static void check_seek(const struct extmap *m, uint64_t size)
+{
+	uint64_t data, hole;
+
+	if (extmap_seek(m, size, 0, true, &data) == 0 && data >= size)
+		abort();
+	if (extmap_seek(m, size, 0, false, &hole) == 0 && hole > size)
+		abort();
+}
+
+static void visit(struct image *img, uint32_t ino, const struct stat *st)
+{
+	struct pager_handle *h;
+	struct extmap map;
+	uint64_t size = (uint64_t)st->st_size;
+	int rc;
+
+	if (!S_ISREG(st->st_mode))
+		return;
+	image_lock(img);
+	rc = extmap_build(img, ino, size, &map);
+	image_unlock(img);
+	if (rc != 0)
+		return;
+	check_map(img, &map);
+	check_seek(&map, size);
+	if (pager_register(pager, ino, &h) == 0) {
+		fuzz_check_pager_read(pager, h, img, &map, size, 0, 256 << 10);
+		if (size > (64 << 10))
+			fuzz_check_pager_read(pager, h, img, &map, size, size - (64 << 10) + 1,
+					      64 << 10);
+		pager_release(pager, h);
+	}
+	extmap_free(&map);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct pager_config cfg = {.threads = 1, .cache_bytes = 256 << 10};
+	struct image *img = fuzz_image_open(data, size);
+
+	if (!img)
+		return 0;
+	if (pager_create(img, &cfg, &pager) == 0) {
+		if (pager_start(pager) == 0)
+			fuzz_for_each_inode(img, visit);
+		pager_destroy(pager);
+	}
+	fuzz_image_close(img);
+	return 0;
+}
