@@ -215,6 +215,30 @@ static int replay_journal(struct image *img, const char *path,
 	return rc;
 }
 
+/*
+ * What the kernel checks before it mounts (ext4_check_descriptors, and the root inode in
+ * ext4_fill_super): every group's bitmaps and inode table inside the filesystem, and a root
+ * that is a non-empty directory. Failing either, the kernel refuses the mount; so does this.
+ */
+static int check_structure(struct image *img, const char *path, char *why, size_t why_len)
+{
+	struct ext2_inode root;
+	errcode_t err = ext2fs_check_desc(img->fs);
+
+	if (err) {
+		say(why, why_len, "%s: corrupt group descriptors (%s); run e2fsck", path,
+		    error_message(err));
+		return -EUCLEAN;
+	}
+	err = ext2fs_read_inode(img->fs, EXT2_ROOT_INO, &root);
+	if (err || !LINUX_S_ISDIR(root.i_mode) || root.i_blocks == 0 || EXT2_I_SIZE(&root) == 0) {
+		say(why, why_len, "%s: corrupt root directory (%s); run e2fsck", path,
+		    err ? error_message(err) : "not a non-empty directory");
+		return -EUCLEAN;
+	}
+	return 0;
+}
+
 int image_format_stats(const struct image *img, char *buf, size_t len)
 {
 	int n = snprintf(buf, len,
@@ -261,6 +285,8 @@ int image_open(const char *path, const struct image_open_options *opts, struct i
 	rc = check_size(img, path, why, why_len);
 	if (rc == 0 && needs_replay(img->fs, opts))
 		rc = replay_journal(img, path, opts, why, why_len);
+	if (rc == 0)
+		rc = check_structure(img, path, why, why_len);
 	if (rc < 0) {
 		image_close(img);
 		return rc;

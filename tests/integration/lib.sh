@@ -9,6 +9,7 @@ WORK=$(mktemp -d /tmp/ext4pager-test.XXXXXX)
 IMAGES=${EXT4PAGER_TEST_IMAGES:-$REPO/build/test-images}
 MOUNTS=()
 DAEMONS=()
+DAEMON_DIRS=() # DAEMON_DIRS[i]: the mount point of DAEMONS[i]
 FAILURES=0
 
 cleanup() {
@@ -53,6 +54,7 @@ mount_fuse() {
 	mkdir -p "$dir"
 	log=$WORK/daemon-${#DAEMONS[@]}.log
 	"$EXT4PAGER" -f "$img" "$dir" "$@" >"$log" 2>&1 &
+	DAEMON_DIRS[${#DAEMONS[@]}]=$dir
 	DAEMONS+=($!)
 	MOUNTS+=("$dir")
 	for _ in $(seq 1 200); do
@@ -75,7 +77,7 @@ unmount_fuse() {
 	fusermount3 -u "$dir" 2>/dev/null || umount -l "$dir" 2>/dev/null || true
 	for i in "${!DAEMONS[@]}"; do
 		pid=${DAEMONS[$i]}
-		[ -n "$pid" ] || continue
+		[ -n "$pid" ] && [ "${DAEMON_DIRS[$i]:-}" = "$dir" ] || continue
 		log=$WORK/daemon-$i.log
 		grep -q " $dir fuse.ext4pager " /proc/mounts && continue
 		if ! wait "$pid"; then

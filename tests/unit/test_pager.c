@@ -280,6 +280,48 @@ START_TEST(two_readers_one_backing_read)
 }
 END_TEST
 
+struct range_reader {
+	struct pager_handle *h;
+	uint64_t off;
+	int rc;
+	uint8_t buf[4096];
+};
+
+static void *read_range_thread(void *p)
+{
+	struct range_reader *a = p;
+	a->rc = read_into(a->h, a->off, sizeof(a->buf), a->buf, NULL);
+	return NULL;
+}
+
+START_TEST(reader_behind_a_failed_readahead_gets_its_own_pages)
+{
+	/* Page 0 points past the backing file; pages 1.. are fine. The first reader's request
+	 * covers the whole 128 KiB window and fails at page 0; the second reader, waiting on that
+	 * request for page 5, must not inherit the error but read page 5 itself. */
+	struct extent e[] = {{0, 100000, 4, false}, {4, 4, 124, false}};
+	static struct range_reader bad, good;
+	pthread_t t1, t2;
+	start(fill_pattern, 1 << 20, 0);
+	pg->before_read_hook = slow_read_hook;
+	struct pager_handle *h = reg(13, 128 << 10, e, 2);
+	bad = (struct range_reader){.h = h, .off = 0};
+	good = (struct range_reader){.h = h, .off = 5 * 4096};
+	pthread_create(&t1, NULL, read_range_thread, &bad);
+	usleep(20000);
+	pthread_create(&t2, NULL, read_range_thread, &good);
+	pthread_join(t1, NULL);
+	pthread_join(t2, NULL);
+	ck_assert_int_eq(bad.rc, -EIO);
+	ck_assert_int_eq(good.rc, 0);
+	/* Page 5 is file block 20, backing block 20. */
+	for (size_t i = 0; i < sizeof(good.buf); i++)
+		ck_assert_uint_eq(good.buf[i], (uint8_t)((20480 + i) * 31 + ((20480 + i) >> 10)));
+	pager_release(pg, h);
+	stop();
+}
+END_TEST
+
 START_TEST(second_open_reuses_vmo_and_reclaim_after_last_child)
 {
 	struct extent e = {0, 0, 64, false};
@@ -443,6 +485,7 @@ int main(void)
 	tcase_add_test(tc, tail_past_eof_is_zero_filled);
 	tcase_add_test(tc, extent_beyond_backing_fails_only_its_range);
 	tcase_add_test(tc, two_readers_one_backing_read);
+	tcase_add_test(tc, reader_behind_a_failed_readahead_gets_its_own_pages);
 	tcase_add_test(tc, second_open_reuses_vmo_and_reclaim_after_last_child);
 	tcase_add_test(tc, request_for_reclaimed_vmo_fails_cleanly);
 	tcase_add_test(tc, release_and_reclaim_before_view_release);
