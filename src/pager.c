@@ -447,7 +447,8 @@ static int wait_for_pages_locked(struct pager *p, struct vmo *vmo, uint64_t firs
 			pthread_cond_wait(&vmo->supplied, &vmo->lock);
 		status = r->status;
 		/* A failure before `first` (another reader's request that began earlier) is not
-		 * this read's: its pages are simply still missing and get a request of their own. */
+		 * this read's: its pages are simply still missing and get a request of their own.
+		 */
 		if (status < 0 && r->fail_from >= first && r->fail_from <= last) {
 			page_request_put(r);
 			return status;

@@ -23,7 +23,8 @@ static void check_lookups(const struct dir_listing *l)
 			abort(); /* a listed name that lookup cannot find */
 	}
 	const struct dir_entry *probe = dir_lookup(l, "not-a-name", 10);
-	if (probe && (probe->name_len != 10 || memcmp(l->names + probe->name_off, "not-a-name", 10)))
+	if (probe &&
+	    (probe->name_len != 10 || memcmp(l->names + probe->name_off, "not-a-name", 10)))
 		abort(); /* lookup returned an entry of another name */
 }
 

@@ -72,8 +72,8 @@ void fuzz_for_each_inode(struct image *img,
 	}
 }
 
-long fuzz_expected_bytes(struct image *img, const struct extmap *map, uint64_t size,
-			 uint64_t off, size_t len, uint8_t *out)
+long fuzz_expected_bytes(struct image *img, const struct extmap *map, uint64_t size, uint64_t off,
+			 size_t len, uint8_t *out)
 {
 	uint64_t bs = map->block_size;
 
@@ -100,7 +100,8 @@ long fuzz_expected_bytes(struct image *img, const struct extmap *map, uint64_t s
 			from = off;
 		if (to > off + len)
 			to = off + len;
-		if (image_pread(img, out + (from - off), to - from, e->pblk * bs + (from - e->lblk * bs)))
+		if (image_pread(img, out + (from - off), to - from,
+				e->pblk * bs + (from - e->lblk * bs)))
 			return -EIO;
 	}
 	return (long)len;
@@ -113,7 +114,8 @@ void fuzz_check_pager_read(struct pager *p, struct pager_handle *h, struct image
 	uint64_t ps = p->page_size;
 	uint64_t first = off / ps * ps, end = (off + len + ps - 1) / ps * ps;
 	/* The pager supplies whole pages, so whether the read fails is decided page-wise. */
-	long pages = off >= size ? 0 : fuzz_expected_bytes(img, map, size, first, end - first, want);
+	long pages =
+	    off >= size ? 0 : fuzz_expected_bytes(img, map, size, first, end - first, want);
 	struct vmo_view view;
 	int rc = pager_read(p, h, off, len, &view);
 	size_t at = (size_t)(off - first);

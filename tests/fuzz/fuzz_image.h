@@ -41,8 +41,8 @@ struct pager_handle;
  * EOF are zeros). Returns the bytes available (len clamped to EOF) or -EIO if the image
  * cannot be read where the map points.
  */
-long fuzz_expected_bytes(struct image *img, const struct extmap *map, uint64_t size,
-			 uint64_t off, size_t len, uint8_t *out);
+long fuzz_expected_bytes(struct image *img, const struct extmap *map, uint64_t size, uint64_t off,
+			 size_t len, uint8_t *out);
 
 /* Reads [off, off+len) (len <= VMO_READ_MAX) through the pager and compares it with the oracle;
  * aborts on any difference. The read must fail with -EIO exactly when one of the pages it

@@ -47,7 +47,8 @@ static void make_image(void)
 	free(pattern);
 	close(fd);
 	snprintf(cmd, sizeof(cmd),
-		 "mkfs.ext4 -q -F -b 1024 -O ^has_journal -E nodiscard %s >/dev/null 2>&1", img_path);
+		 "mkfs.ext4 -q -F -b 1024 -O ^has_journal -E nodiscard %s >/dev/null 2>&1",
+		 img_path);
 	if (system(cmd) != 0)
 		die("mkfs.ext4 failed");
 	if (image_open(img_path, &opts, &img, why, sizeof(why)) != 0)

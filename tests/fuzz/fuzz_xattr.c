@@ -1,7 +1,8 @@
 /*
  * libFuzzer target: extended attributes and ACLs (xattr.c): in-inode entries, xattr blocks,
  * EA inodes, and the POSIX ACL conversion. Every inode's names are listed and each value read;
- * every listed name must be readable or fail with an errno, and a name never listed must not be readable. Input: a whole image.
+ * every listed name must be readable or fail with an errno, and a name never listed must not be
+ * readable. Input: a whole image.
  */
 #include "fuzz_image.h"
 #include "xattr.h"

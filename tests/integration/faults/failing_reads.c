@@ -34,13 +34,13 @@ static size_t iov_total(const struct iovec *iov, int n)
 	return t;
 }
 
-#define FAIL_OR_PASS(check, call)            \
-	do {                                 \
-		if (check) {                 \
-			errno = EIO;         \
-			return -1;           \
-		}                            \
-		return call;                 \
+#define FAIL_OR_PASS(check, call)                                                                  \
+	do {                                                                                       \
+		if (check) {                                                                       \
+			errno = EIO;                                                               \
+			return -1;                                                                 \
+		}                                                                                  \
+		return call;                                                                       \
 	} while (0)
 
 ssize_t pread(int fd, void *buf, size_t n, off_t off)
