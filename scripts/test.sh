@@ -19,14 +19,14 @@ run_ctest() { # DIR LABEL [ctest args]
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
-# The corruption suite: 150 images on each build, different ones (cases 0-149 and 150-299).
-EXT4PAGER_CORRUPTION_CASES=150 EXT4PAGER_CORRUPTION_FIRST=0 \
+# The corruption suite: 120 images on each build, different ones (cases 0-119 and 120-239).
+EXT4PAGER_CORRUPTION_CASES=120 EXT4PAGER_CORRUPTION_FIRST=0 \
 	run_ctest "$here/build" "normal build: unit and integration tests"
 # Under the sanitizers the conformance suite takes the images that exercise the most distinct
 # parsers (inline data, bigalloc, block maps, the journal's ext3; the htree parser is fuzzed);
 # the normal build above compares every image.
 EXT4PAGER_CONFORMANCE_IMAGES="sample ext4-inline ext4-bigalloc ext2-1k ext3-1k" \
-	EXT4PAGER_CORRUPTION_CASES=150 EXT4PAGER_CORRUPTION_FIRST=150 \
+	EXT4PAGER_CORRUPTION_CASES=120 EXT4PAGER_CORRUPTION_FIRST=120 \
 	run_ctest "$here/build-asan" "AddressSanitizer + UndefinedBehaviorSanitizer: unit and integration tests"
 # ThreadSanitizer: the concurrent parts — the pager unit tests and the stress test on a real
 # mount (the daemon instrumented; libfuse itself is not).

@@ -147,7 +147,8 @@ static void sort_like_kernel(ext2_filsys fs, const struct ext2_inode *inode, str
 		e->hash = h;
 		e->minor_hash = minor;
 	}
-	qsort(c->ent, c->count, sizeof(*c->ent), cmp_hash_order);
+	if (c->count > 1) /* an empty (corrupt) directory has no array at all */
+		qsort(c->ent, c->count, sizeof(*c->ent), cmp_hash_order);
 }
 
 static uint32_t name_hash(const char *s, size_t len)

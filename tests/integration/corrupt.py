@@ -96,6 +96,31 @@ def fragment(image, count):
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def pin_times(image):
+    """mkfs -d and debugfs stamp inodes with the current time (E2FSPROGS_FAKE_TIME covers only
+    the superblock in 1.47.0): set every time field to one value so the bytes are the same on
+    every run, and redo the checksums."""
+    img = bytearray(open(image, "rb").read())
+    fs = ext4meta.Fs(img)
+    for off in (0x2C, 0x30, 0x40, 0x108):  # s_mtime, s_wtime, s_lastcheck, s_mkfs_time
+        put(img, ext4meta.SB + off, 4, 1700000000)
+    for ino in range(1, fs.inodes_count + 1):
+        base = fs.inode_offset(ino)
+        if fs.mode(ino) == 0:
+            continue
+        for off in (0x8, 0xC, 0x10):
+            put(img, base + off, 4, 1700000000)
+        if u32(img, base + 0x14):
+            put(img, base + 0x14, 4, 1700000000)
+        extra = u16(img, base + 0x80) if fs.inode_size > 128 else 0
+        for off in (0x84, 0x88, 0x8C, 0x90, 0x94):
+            if 128 + extra >= off + 4:
+                put(img, base + off, 4, 1700000000 if off == 0x90 else 0)
+    ext4meta.refix_everything(fs)
+    with open(image, "wb") as f:
+        f.write(img)
+
+
 def build_bases(out):
     os.makedirs(out, exist_ok=True)
     env = dict(os.environ, E2FSPROGS_FAKE_TIME="1700000000")
@@ -105,8 +130,14 @@ def build_bases(out):
             continue
         with tempfile.TemporaryDirectory() as t:
             canary = make_tree(f"{t}/src", extra)
-            run(f"mkfs.{kind}", "-q", "-F", "-N", "4096", *opts, "-d", f"{t}/src", f"{image}.tmp",
-                size, env=env)
+            for root, dirs, files in os.walk(f"{t}/src"):
+                for n in dirs + files:
+                    os.utime(os.path.join(root, n), (1700000000, 1700000000), follow_symlinks=False)
+            # Fixed UUID, hash seed and times: the same bytes on every machine, so case N is
+            # the same image everywhere.
+            run(f"mkfs.{kind}", "-q", "-F", "-N", "4096", "-U", "3f1c6a52-8e0b-4c39-9d67-0b5a1e2f4c11",
+                "-E", "hash_seed=6c1e4b2a-3d5f-4a7b-8c9d-0e1f2a3b4c5d", *opts, "-d", f"{t}/src",
+                f"{image}.tmp", size, env=env)
         if extra == "deep":
             fragment(f"{image}.tmp", 800)
         if extra == "htree":  # mkfs -d does not index directories; e2fsck -D does
@@ -114,6 +145,7 @@ def build_bases(out):
                            stderr=subprocess.DEVNULL)
         subprocess.run(["e2fsck", "-fn", f"{image}.tmp"], check=True, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
+        pin_times(f"{image}.tmp")
         with open(f"{out}/{name}.canary.json", "w") as f:
             json.dump(canary, f)
         os.rename(f"{image}.tmp", image)

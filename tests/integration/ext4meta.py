@@ -259,9 +259,11 @@ def refix_everything(fs):
     for g in range(fs.groups):
         fs.fix_group_desc(g)
     for ino in range(1, fs.inodes_count + 1):
-        if fs.mode(ino) == 0 or u16(fs.img, fs.inode_offset(ino) + 0x1A) == 0:
+        if fs.mode(ino) == 0:
             continue
         fs.fix_inode(ino)
+        if u16(fs.img, fs.inode_offset(ino) + 0x1A) == 0:
+            continue  # deleted: only its inode checksum is kept right
         if fs.flags(ino) & EXTENTS_FL:
             for blk in fs.extent_tree(ino)[1]:
                 fs.fix_extent_block(ino, blk)
