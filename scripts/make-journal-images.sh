@@ -58,7 +58,7 @@ wrap() { # ROOT LIVE OUT: small transactions until a copy's live log wraps past 
 		for i in $(seq 1 7); do
 			echo "entry $round.$i" >"$r/w/f$(((round * 7 + i) % 50))"
 			mkdir -p "$r/w/d$(((round + i) % 13))"
-			python3 -c 'import os,sys; fd=os.open(sys.argv[1], os.O_RDONLY); os.fsync(fd)' "$r/w/f$(((round * 7 + i) % 50))"
+			sync "$r/w/f$(((round * 7 + i) % 50))" # fsync(2) of that file: one commit
 		done
 		cp --sparse=always "$live" "$out"
 		read -r start end <<<"$(log_bounds "$out")"
