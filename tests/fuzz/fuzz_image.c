@@ -72,6 +72,17 @@ void fuzz_for_each_inode(struct image *img,
 	}
 }
 
+void fuzz_visit_image(const uint8_t *data, size_t size,
+		      void (*visit)(struct image *img, uint32_t ino, const struct stat *st))
+{
+	struct image *img = fuzz_image_open(data, size);
+
+	if (!img)
+		return;
+	fuzz_for_each_inode(img, visit);
+	fuzz_image_close(img);
+}
+
 long fuzz_expected_bytes(struct image *img, const struct extmap *map, uint64_t size, uint64_t off,
 			 size_t len, uint8_t *out)
 {

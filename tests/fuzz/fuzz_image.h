@@ -29,7 +29,9 @@ void fuzz_image_close(struct image *img);
 void fuzz_for_each_inode(struct image *img,
 			 void (*visit)(struct image *img, uint32_t ino, const struct stat *st));
 
-#endif
+/* Opens the input as an image and, if it opens, visits every inode (as above) and closes it. */
+void fuzz_visit_image(const uint8_t *data, size_t size,
+		      void (*visit)(struct image *img, uint32_t ino, const struct stat *st));
 
 struct extmap;
 struct pager;
@@ -49,3 +51,5 @@ long fuzz_expected_bytes(struct image *img, const struct extmap *map, uint64_t s
  * touches holds bytes the image cannot give. Single-threaded callers only. */
 void fuzz_check_pager_read(struct pager *p, struct pager_handle *h, struct image *img,
 			   const struct extmap *map, uint64_t size, uint64_t off, size_t len);
+
+#endif

@@ -44,11 +44,6 @@ static void visit(struct image *img, uint32_t ino, const struct stat *st)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct image *img = fuzz_image_open(data, size);
-
-	if (!img)
-		return 0;
-	fuzz_for_each_inode(img, visit);
-	fuzz_image_close(img);
+	fuzz_visit_image(data, size, visit);
 	return 0;
 }
