@@ -26,6 +26,7 @@ EXT4PAGER_CORRUPTION_CASES=120 EXT4PAGER_CORRUPTION_FIRST=0 \
 # parsers (inline data, bigalloc, block maps, the journal's ext3; the htree parser is fuzzed);
 # the normal build above compares every image.
 EXT4PAGER_CONFORMANCE_IMAGES="sample ext4-inline ext4-bigalloc ext2-1k ext3-1k" \
+	EXT4PAGER_SEEK_IMAGES="ext2-1k ext3-1k ext4-inline ext4-bigalloc" \
 	EXT4PAGER_CORRUPTION_CASES=120 EXT4PAGER_CORRUPTION_FIRST=120 \
 	run_ctest "$here/build-asan" "AddressSanitizer + UndefinedBehaviorSanitizer: unit and integration tests"
 # ThreadSanitizer: the concurrent parts — the pager unit tests and the stress test on a real

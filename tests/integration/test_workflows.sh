@@ -153,7 +153,8 @@ else
 fi
 
 # --- SEEK_DATA / SEEK_HOLE against the kernel (fresh mounts: see seekmap.py) ----------------
-for name in ext4-4k ext4-1k ext2-1k ext3-1k ext4-inline ext4-bigalloc; do
+# EXT4PAGER_SEEK_IMAGES="a b": only these (the sanitizer run skips the two 50k-file images).
+for name in ${EXT4PAGER_SEEK_IMAGES:-ext4-4k ext4-1k ext2-1k ext3-1k ext4-inline ext4-bigalloc}; do
 	timg=$IMAGES/$name.img
 	[ -f "$timg" ] || { fail "missing test image $timg"; continue; }
 	mount_kernel "$timg" "$WORK/sk-$name"
