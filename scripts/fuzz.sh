@@ -11,7 +11,7 @@ seconds=${1:-20}
 shift || true
 "$here/scripts/build.sh" fuzz >/dev/null
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=($(cd "$here/build-fuzz" && ls fuzz_* | sed 's/^fuzz_//'))
+[ ${#targets[@]} -gt 0 ] || targets=($(cd "$here/build-fuzz" && find . -maxdepth 1 -type f -executable -name 'fuzz_*' -printf '%f\n' | sed 's/^fuzz_//' | sort))
 status=0
 for t in "${targets[@]}"; do
 	work=$here/build-fuzz/corpus/$t

@@ -8,6 +8,7 @@
  * Seeds: tests/fuzz/corpus/journal (journals of images made by a kernel read-write mount).
  */
 #include "extmap.h"
+#include "fuzz_image.h"
 #include "image.h"
 #include "inode.h"
 
@@ -26,12 +27,6 @@ static uint8_t *base;	     /* the pristine image */
 static uint64_t journal_pos; /* byte offset of journal block 0 */
 static uint64_t journal_len; /* bytes */
 
-static void die(const char *what)
-{
-	fprintf(stderr, "fuzz_journal: %s\n", what);
-	exit(1);
-}
-
 /* Makes the base image and finds its journal (contiguous, as mkfs lays it out). */
 static void make_base(void)
 {
@@ -43,18 +38,18 @@ static void make_base(void)
 	int fd = mkstemp(path);
 
 	if (fd < 0)
-		die("mkstemp");
+		fuzz_fail("setup: mkstemp");
 	snprintf(cmd, sizeof(cmd),
 		 "mkfs.ext4 -q -F -b 1024 -O metadata_csum,64bit -J size=1 %s 8M >/dev/null 2>&1",
 		 path);
 	if (system(cmd) != 0)
-		die("mkfs.ext4 failed");
+		fuzz_fail("setup: mkfs.ext4 failed");
 	if (image_open(path, &io, &img, why, sizeof(why)) != 0)
-		die(why);
+		fuzz_fail("%s", why);
 	image_lock(img);
 	if (extmap_build(img, img->fs->super->s_journal_inum, 1u << 20, &map) != 0 ||
 	    map.count == 0)
-		die("no journal extents");
+		fuzz_fail("setup: no journal extents");
 	image_unlock(img);
 	journal_pos = map.ext[0].pblk * (uint64_t)img->block_size;
 	journal_len = (uint64_t)map.ext[0].len * img->block_size;
@@ -63,7 +58,7 @@ static void make_base(void)
 	base = malloc(IMAGE_BYTES);
 	if (!base || fstat(fd, &st) != 0 || st.st_size != IMAGE_BYTES ||
 	    pread(fd, base, IMAGE_BYTES, 0) != IMAGE_BYTES)
-		die("cannot read the base image");
+		fuzz_fail("setup: cannot read the base image");
 	close(fd);
 	unlink(path);
 	/* needs_recovery, with the superblock checksum redone so the parser is what is tested. */
@@ -103,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		inode_stat(img, INODE_ROOT, &st, NULL); /* the replayed metadata is readable */
 		image_close(img);
 	} else if (!why[0]) {
-		abort(); /* every refusal explains itself */
+		fuzz_fail("image_open refused without saying why");
 	}
 	close(fd);
 	return 0;

@@ -24,12 +24,6 @@
 static struct image *img;
 static char img_path[] = "/tmp/fuzz-pager-XXXXXX";
 
-static void die(const char *what)
-{
-	fprintf(stderr, "fuzz_pager: %s\n", what);
-	exit(1);
-}
-
 /* A filesystem over a file whose free blocks keep a position-dependent pattern. */
 static void make_image(void)
 {
@@ -39,20 +33,20 @@ static void make_image(void)
 	uint8_t *pattern = malloc(IMAGE_BYTES);
 
 	if (fd < 0 || !pattern)
-		die("cannot create the image");
+		fuzz_fail("setup: cannot create the image");
 	for (size_t i = 0; i < IMAGE_BYTES; i++)
 		pattern[i] = (uint8_t)(i * 7 + (i >> 10) * 13 + 1);
 	if (pwrite(fd, pattern, IMAGE_BYTES, 0) != IMAGE_BYTES)
-		die("cannot write the image");
+		fuzz_fail("setup: cannot write the image");
 	free(pattern);
 	close(fd);
 	snprintf(cmd, sizeof(cmd),
 		 "mkfs.ext4 -q -F -b 1024 -O ^has_journal -E nodiscard %s >/dev/null 2>&1",
 		 img_path);
 	if (system(cmd) != 0)
-		die("mkfs.ext4 failed");
+		fuzz_fail("setup: mkfs.ext4 failed");
 	if (image_open(img_path, &opts, &img, why, sizeof(why)) != 0)
-		die(why);
+		fuzz_fail("%s", why);
 	unlink(img_path);
 }
 
@@ -99,11 +93,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	/* The pager takes `map` over; the oracle reads a copy. */
 	if (extmap_from_array(map.ext, map.count, img->block_size, 2 * fs_blocks, &check) != 0)
-		abort();
+		fuzz_fail("a map extmap accepted once is refused on a copy");
 	if (pager_create(img, &cfg, &pager) != 0 || pager_start(pager) != 0)
-		abort();
+		fuzz_fail("setup: pager");
 	if (pager_register_map(pager, 12, file_size, &map, &h) != 0)
-		abort();
+		fuzz_fail("pager_register_map refused a valid map");
 	for (int r = 0; r < MAX_READS && in.left >= 6; r++) {
 		uint64_t off = take(&in, 3) * 1024 % (file_size + 8192);
 		size_t len = (size_t)take(&in, 3) % VMO_READ_MAX + 1;
