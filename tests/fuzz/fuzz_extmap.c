@@ -8,6 +8,7 @@
  */
 #include "extmap.h"
 #include "fuzz_image.h"
+#include "inode.h"
 #include "pager.h"
 
 #include <stdlib.h>
@@ -18,7 +19,7 @@ static void check_map(const struct image *img, const struct extmap *m)
 {
 	for (size_t i = 0; i < m->count; i++) {
 		const struct extent *e = &m->ext[i];
-		if (e->len == 0 || e->pblk + e->len > ext2fs_blocks_count(img->fs->super) ||
+		if (e->len == 0 || e->pblk + e->len > image_block_count(img) ||
 		    (i > 0 && m->ext[i - 1].lblk + m->ext[i - 1].len > e->lblk))
 			fuzz_fail("extent %zu of a map extmap should have refused", i);
 	}
@@ -38,16 +39,13 @@ static void visit(struct image *img, uint32_t ino, const struct stat *st)
 {
 	struct pager_handle *h;
 	struct extmap map;
-	uint64_t size = (uint64_t)st->st_size;
-	int rc;
+	uint64_t size = 0;
 
-	if (!S_ISREG(st->st_mode))
+	if (!S_ISREG(st->st_mode) || inode_file_map(img, ino, &size, &map) != 0)
 		return;
-	image_lock(img);
-	rc = extmap_build(img, ino, size, &map);
-	image_unlock(img);
-	if (rc != 0)
-		return;
+	if (size != (uint64_t)st->st_size)
+		fuzz_fail("inode %u: map size %llu, stat size %llu", ino, (unsigned long long)size,
+			  (unsigned long long)st->st_size);
 	check_map(img, &map);
 	check_seek(&map, size);
 	if (pager_register(pager, ino, &h) == 0) {
@@ -67,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!img)
 		return 0;
-	if (pager_create(img, &cfg, &pager) == 0) {
+	if (fuzz_pager_create(img, &cfg, &pager) == 0) {
 		if (pager_start(pager) == 0)
 			fuzz_for_each_inode(img, visit);
 		pager_destroy(pager);

@@ -61,7 +61,7 @@ void fuzz_image_close(struct image *img)
 void fuzz_for_each_inode(struct image *img,
 			 void (*visit)(struct image *img, uint32_t ino, const struct stat *st))
 {
-	uint32_t count = img->fs->super->s_inodes_count;
+	uint32_t count = image_inode_count(img);
 
 	if (count > FUZZ_MAX_INODES)
 		count = FUZZ_MAX_INODES;
@@ -111,8 +111,8 @@ long fuzz_expected_bytes(struct image *img, const struct extmap *map, uint64_t s
 			from = off;
 		if (to > off + len)
 			to = off + len;
-		if (image_pread(img, out + (from - off), to - from,
-				e->pblk * bs + (from - e->lblk * bs)))
+		if (byte_source_pread(image_data(img), out + (from - off), to - from,
+				      e->pblk * bs + (from - e->lblk * bs)))
 			return -EIO;
 	}
 	return (long)len;
@@ -122,7 +122,7 @@ void fuzz_check_pager_read(struct pager *p, struct pager_handle *h, struct image
 			   const struct extmap *map, uint64_t size, uint64_t off, size_t len)
 {
 	static uint8_t want[VMO_READ_MAX + 2 * 65536];
-	uint64_t ps = p->page_size;
+	uint64_t ps = (uint64_t)sysconf(_SC_PAGESIZE);
 	uint64_t first = off / ps * ps, end = (off + len + ps - 1) / ps * ps;
 	/* The pager supplies whole pages, so whether the read fails is decided page-wise. */
 	long pages =
@@ -150,4 +150,15 @@ void fuzz_check_pager_read(struct pager *p, struct pager_handle *h, struct image
 		at += view.iov[i].iov_len;
 	}
 	pager_view_release(p, &view);
+}
+
+static int load_from_inode(void *img, uint32_t ino, uint64_t *size, struct extmap *map)
+{
+	return inode_file_map(img, ino, size, map);
+}
+
+int fuzz_pager_create(struct image *img, const struct pager_config *cfg, struct pager **out)
+{
+	struct pager_backing b = {.data = image_data(img), .load = load_from_inode, .ctx = img};
+	return pager_create(&b, cfg, out);
 }

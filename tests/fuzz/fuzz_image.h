@@ -35,11 +35,15 @@ void fuzz_visit_image(const uint8_t *data, size_t size,
 
 struct extmap;
 struct pager;
+struct pager_config;
 struct pager_handle;
+
+/* A pager over the image as a mount sets it up (file data from image_data, maps from inodes). */
+int fuzz_pager_create(struct image *img, const struct pager_config *cfg, struct pager **out);
 
 /*
  * The oracle for the pager: the bytes [off, off+len) of a file of `size` bytes with map `map`,
- * computed straight from the map and image_pread (holes, unwritten extents and the tail past
+ * computed straight from the map and image_data (holes, unwritten extents and the tail past
  * EOF are zeros). Returns the bytes available (len clamped to EOF) or -EIO if the image
  * cannot be read where the map points.
  */

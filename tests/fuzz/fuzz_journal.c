@@ -12,6 +12,8 @@
 #include "image.h"
 #include "inode.h"
 
+#include <ext2fs/ext2fs.h>
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +37,7 @@ static void make_base(void)
 	struct image *img;
 	struct extmap map;
 	struct stat st;
+	uint64_t size;
 	int fd = mkstemp(path);
 
 	if (fd < 0)
@@ -46,13 +49,10 @@ static void make_base(void)
 		fuzz_fail("setup: mkfs.ext4 failed");
 	if (image_open(path, &io, &img, why, sizeof(why)) != 0)
 		fuzz_fail("%s", why);
-	image_lock(img);
-	if (extmap_build(img, img->fs->super->s_journal_inum, 1u << 20, &map) != 0 ||
-	    map.count == 0)
+	if (inode_file_map(img, EXT2_JOURNAL_INO, &size, &map) != 0 || map.count == 0)
 		fuzz_fail("setup: no journal extents");
-	image_unlock(img);
-	journal_pos = map.ext[0].pblk * (uint64_t)img->block_size;
-	journal_len = (uint64_t)map.ext[0].len * img->block_size;
+	journal_pos = map.ext[0].pblk * (uint64_t)image_block_size(img);
+	journal_len = (uint64_t)map.ext[0].len * image_block_size(img);
 	extmap_free(&map);
 	image_close(img);
 	base = malloc(IMAGE_BYTES);

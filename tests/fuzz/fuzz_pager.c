@@ -75,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct input in = {data, size};
 	struct pager_config cfg = {.threads = 1, .cache_bytes = 64 << 10, .readahead = 32 << 10};
-	uint64_t fs_blocks = ext2fs_blocks_count(img->fs->super);
+	uint64_t fs_blocks = image_block_count(img);
 	uint64_t file_size = take(&in, 5); /* up to 1 TiB */
 	size_t count = (size_t)take(&in, 1) % (MAX_EXTENTS + 1);
 	struct extent ext[MAX_EXTENTS];
@@ -89,12 +89,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ext[i].len = (uint32_t)take(&in, 2);
 		ext[i].unwritten = take(&in, 1) & 1;
 	}
-	if (extmap_from_array(ext, count, img->block_size, 2 * fs_blocks, &map) != 0)
+	if (extmap_from_array(ext, count, image_block_size(img), 2 * fs_blocks, &map) != 0)
 		return 0;
 	/* The pager takes `map` over; the oracle reads a copy. */
-	if (extmap_from_array(map.ext, map.count, img->block_size, 2 * fs_blocks, &check) != 0)
+	if (extmap_from_array(map.ext, map.count, image_block_size(img), 2 * fs_blocks, &check) !=
+	    0)
 		fuzz_fail("a map extmap accepted once is refused on a copy");
-	if (pager_create(img, &cfg, &pager) != 0 || pager_start(pager) != 0)
+	if (fuzz_pager_create(img, &cfg, &pager) != 0 || pager_start(pager) != 0)
 		fuzz_fail("setup: pager");
 	if (pager_register_map(pager, 12, file_size, &map, &h) != 0)
 		fuzz_fail("pager_register_map refused a valid map");

@@ -4,7 +4,10 @@
 
 #include <check.h>
 
-#define CHECK_MAIN(name, ...)                                                                      \
+#define CHECK_MAIN(name, ...) CHECK_MAIN_FIXTURE(name, NULL, NULL, __VA_ARGS__)
+
+/* The same, with `setup` and `teardown` run around every test (in the test's own process). */
+#define CHECK_MAIN_FIXTURE(name, setup, teardown, ...)                                             \
 	int main(void)                                                                             \
 	{                                                                                          \
 		const TTest *tests[] = {__VA_ARGS__};                                              \
@@ -13,6 +16,7 @@
 		SRunner *sr;                                                                       \
 		int failed;                                                                        \
 		tcase_set_timeout(tc, 120);                                                        \
+		tcase_add_checked_fixture(tc, setup, teardown);                                    \
 		for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)                      \
 			_tcase_add_test(tc, tests[i], 0, 0, 0, 1);                                 \
 		suite_add_tcase(s, tc);                                                            \

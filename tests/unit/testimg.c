@@ -1,11 +1,14 @@
 #include "testimg.h"
 
+#include "byte_source.h"
 #include "image.h"
 
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <time.h>
 #include <unistd.h>
 
 char *testimg_build(const char *mkfs_args, const char *populate)
@@ -57,30 +60,39 @@ uint32_t testimg_ino(const char *img, const char *path)
 	return ino;
 }
 
-struct image *testimg_backing(size_t bytes, unsigned bs, void (*fill)(uint8_t *buf, size_t n))
+struct byte_source *testimg_backing(size_t bytes, void (*fill)(uint8_t *buf, size_t n),
+				    int *write_fd)
 {
-	char path[] = "/tmp/ext4pager-backing.XXXXXX";
-	struct image *img = calloc(1, sizeof(*img));
+	char path[] = "/tmp/ext4pager-backing.XXXXXX", why[256];
 	uint8_t *buf = calloc(1, bytes ? bytes : 1);
+	struct byte_source *src = NULL;
 	int fd = mkstemp(path);
 
 	ck_assert_int_ge(fd, 0);
-	ck_assert_ptr_nonnull(img);
 	if (fill)
 		fill(buf, bytes);
 	ck_assert_int_eq(write(fd, buf, bytes), (ssize_t)bytes);
-	unlink(path);
+	if (write_fd)
+		*write_fd = fd;
+	else
+		close(fd);
 	free(buf);
-	img->data_fd = fd;
-	img->block_size = bs;
-	img->fs_bytes = (uint64_t)1 << 40; /* the map may point past the file: reads then fail */
-	pthread_mutex_init(&img->fs_lock, NULL);
-	return img;
+	ck_assert_msg(byte_source_open_file(path, 0, 0, false, &src, why, sizeof(why)) == 0, "%s",
+		      why);
+	unlink(path);
+	return src;
 }
 
-void testimg_backing_close(struct image *img)
+void testimg_wait_for(int (*cond)(void *arg), void *arg, const char *what)
 {
-	close(img->data_fd);
-	pthread_mutex_destroy(&img->fs_lock);
-	free(img);
+	struct timespec start, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		if (cond(arg))
+			return;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ck_assert_msg(now.tv_sec - start.tv_sec < 30, "timed out waiting for %s", what);
+		sched_yield();
+	}
 }

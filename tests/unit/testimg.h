@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 struct image;
+struct byte_source;
 
 /* Runs `populate` (shell, cwd = an empty directory), then mkfs with `mkfs_args` over it.
  * Returns a malloc'd image path; aborts the test on failure. */
@@ -15,9 +16,14 @@ struct image *testimg_open(const char *path);
 /* Inode number of `path` in the image (debugfs), or 0. */
 uint32_t testimg_ino(const char *img, const char *path);
 
-/* An image struct over a plain file of `bytes` bytes (filled by `fill`), block size `bs`,
- * with no libext2fs handle: what the pager's data path needs and nothing more. */
-struct image *testimg_backing(size_t bytes, unsigned bs, void (*fill)(uint8_t *buf, size_t n));
-void testimg_backing_close(struct image *img);
+/* A byte source over a plain (unlinked) file of `bytes` bytes filled by `fill`, with no
+ * filesystem: what the pager's data path needs and nothing more. If `write_fd` is not NULL it
+ * gets a read-write fd of the same file (the caller closes it), to change the backing. */
+struct byte_source *testimg_backing(size_t bytes, void (*fill)(uint8_t *buf, size_t n),
+				    int *write_fd);
+
+/* Waits until `cond(arg)` holds, polling, for at most 30 s; fails the test with `what`
+ * otherwise. For conditions another thread makes true (never a fixed sleep). */
+void testimg_wait_for(int (*cond)(void *arg), void *arg, const char *what);
 
 #endif

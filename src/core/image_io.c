@@ -4,7 +4,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* The window the next open takes; set and consumed on the same thread. */
 static _Thread_local const struct image_io_window *pending_window;
@@ -94,23 +93,13 @@ static errcode_t window_set_blksize(io_channel ch, int blksize)
 	return 0;
 }
 
-/* pread of [pos, pos+len) of the window, all of it or an error. */
+/* [pos, pos+len) of the source, all of it or an error (the buffer zeroed then). */
 static errcode_t read_exact(const struct window_channel *wc, void *data, size_t len, uint64_t pos)
 {
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pread(wc->w.fd, (char *)data + done, len - done,
-				  (off_t)(wc->w.offset + pos + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			memset((char *)data + done, 0, len - done);
-			return n < 0 ? EXT2_ET_LLSEEK_FAILED : EXT2_ET_SHORT_READ;
-		}
-		done += (size_t)n;
-	}
-	return 0;
+	if (byte_source_pread(wc->w.src, data, len, pos) == 0)
+		return 0;
+	memset(data, 0, len);
+	return EXT2_ET_SHORT_READ;
 }
 
 /* The cached chunk `index`, read in if missing. Caller holds wc->lock. */
@@ -132,7 +121,8 @@ static struct chunk_slot *chunk_get(struct window_channel *wc, uint64_t index, e
 		return NULL;
 	}
 	victim->index = UINT64_MAX;
-	victim->len = wc->w.limit - pos < CHUNK_BYTES ? (size_t)(wc->w.limit - pos) : CHUNK_BYTES;
+	victim->len =
+	    wc->w.src->size - pos < CHUNK_BYTES ? (size_t)(wc->w.src->size - pos) : CHUNK_BYTES;
 	*err = read_exact(wc, victim->data, victim->len, pos);
 	if (*err)
 		return NULL;
@@ -172,8 +162,8 @@ static errcode_t window_read64(io_channel ch, unsigned long long block, int coun
 	uint64_t pos = (uint64_t)block * (uint64_t)ch->block_size;
 	errcode_t err;
 
-	if (block > UINT64_MAX / (uint64_t)ch->block_size || pos > wc->w.limit ||
-	    len > wc->w.limit - pos) {
+	if (block > UINT64_MAX / (uint64_t)ch->block_size || pos > wc->w.src->size ||
+	    len > wc->w.src->size - pos) {
 		memset(data, 0, len);
 		return EXT2_ET_SHORT_READ; /* outside the filesystem's window */
 	}

@@ -10,9 +10,11 @@
  * unpinned chunks whenever the frames in use exceed the cache budget. Evicted pages are simply
  * paged in again on the next read: the image is immutable.
  *
- * Lifetime: reference counted (vmo_get/vmo_put). The pager's registry holds one reference while
- * the VMO is registered, every open handle one, every queued page request one. vmo_reclaim()
- * drops all pages when the last child goes away; the struct itself goes with the last put.
+ * Lifetime: reference counted (vmo_get/vmo_put). The pager's file record holds one reference,
+ * every outstanding page request one, every view a reader has not released yet one.
+ * vmo_reclaim() drops all pages when the file's last child goes away; the struct itself goes
+ * with the last put. Which file a VMO belongs to, and how many children it has, is the
+ * pager's business (pager.c), not the VMO's.
  *
  * Locking, in the order they may be taken: vmo->lock → cache->lock → pool->lock.
  * Eviction holds cache->lock and only *tries* a VMO's lock, so it never inverts that order.
@@ -21,10 +23,10 @@
 #define EXT4PAGER_VMO_H
 
 #include "extmap.h"
-#include "page_source.h"
+#include "list.h"
+#include "lock.h"
 #include "pagepool.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -37,20 +39,18 @@
 #define VMO_VIEW_MAX_CHUNKS (VMO_VIEW_MAX_IOV / VMO_CHUNK_PAGES + 2)
 
 struct vmo_chunk;
+struct page_source;
 
 struct vmo_cache {
 	struct pagepool pool;
-	pthread_mutex_t lock;
-	struct vmo_chunk *lru_head; /* guarded by: lock; least recently used first */
-	struct vmo_chunk *lru_tail; /* guarded by: lock */
-	size_t budget_pages;	    /* immutable */
+	struct mutex lock;
+	struct list_node lru; /* guarded by: lock; chunks, least recently used first */
+	size_t budget_pages;  /* immutable */
 	_Atomic uint64_t pages_evicted;
 };
 
 struct vmo {
-	pthread_mutex_t lock;
-	pthread_cond_t supplied;    /* signalled (with lock) when a page request completes */
-	uint32_t ino;		    /* immutable */
+	struct mutex lock;
 	uint64_t size;		    /* immutable; bytes */
 	uint64_t npages;	    /* immutable; size rounded up to pages */
 	struct extmap map;	    /* immutable; owned */
@@ -58,11 +58,9 @@ struct vmo {
 	struct vmo_chunk **buckets; /* guarded by: lock; chunk hash table */
 	size_t nbuckets;	    /* guarded by: lock */
 	size_t nchunks;		    /* guarded by: lock */
-	struct page_source source;  /* guarded by: lock */
+	struct page_source *source; /* owned; its requests are guarded by: lock */
 	bool reclaimed;		    /* guarded by: lock; no pages will be supplied again */
 	_Atomic int refs;
-	int children;		   /* guarded by: the pager's registry lock */
-	struct vmo *registry_next; /* guarded by: the pager's registry lock */
 };
 
 /* A pinned, present range of a VMO, ready to be written out without copying. */
@@ -81,7 +79,7 @@ void vmo_cache_destroy(struct vmo_cache *cache);
 void vmo_cache_trim(struct vmo_cache *cache);
 
 /* Takes ownership of `map`. Returns NULL on ENOMEM (and frees the map). Starts with refs = 1. */
-struct vmo *vmo_create(struct vmo_cache *cache, uint32_t ino, uint64_t size, struct extmap *map);
+struct vmo *vmo_create(struct vmo_cache *cache, uint64_t size, struct extmap *map);
 void vmo_get(struct vmo *vmo);
 void vmo_put(struct vmo *vmo);
 
@@ -89,21 +87,24 @@ void vmo_put(struct vmo *vmo);
 void vmo_reclaim(struct vmo *vmo);
 
 /* All below: caller holds vmo->lock. */
-bool vmo_page_present_locked(struct vmo *vmo, uint64_t page);
+bool vmo_page_present_locked(struct vmo *vmo, uint64_t page) REQUIRES(vmo->lock);
 /* First page in [first, last] that is not present, or UINT64_MAX. */
-uint64_t vmo_first_missing_locked(struct vmo *vmo, uint64_t first, uint64_t last);
+uint64_t vmo_first_missing_locked(struct vmo *vmo, uint64_t first, uint64_t last)
+    REQUIRES(vmo->lock);
 /* Pins the chunks covering pages [first, last] into `view` (creating empty ones). -ENOMEM. */
-int vmo_pin_locked(struct vmo *vmo, uint64_t first, uint64_t last, struct vmo_view *view);
-void vmo_unpin_locked(struct vmo *vmo, struct vmo_view *view);
+int vmo_pin_locked(struct vmo *vmo, uint64_t first, uint64_t last, struct vmo_view *view)
+    REQUIRES(vmo->lock);
+void vmo_unpin_locked(struct vmo *vmo, struct vmo_view *view) REQUIRES(vmo->lock);
 /* Fills view->iov for bytes [off, off+len), all present and pinned. */
-void vmo_view_fill_locked(struct vmo *vmo, uint64_t off, size_t len, struct vmo_view *view);
+void vmo_view_fill_locked(struct vmo *vmo, uint64_t off, size_t len, struct vmo_view *view)
+    REQUIRES(vmo->lock);
 
 /*
  * Supplies `n` pages starting at `page`: takes ownership of frames[0..n) (NULL entries mean the
  * shared zero page). Pages already present keep their contents and the new frame is freed.
  * Caller holds no lock. Returns 0, or -ENOMEM (the frames are then freed).
  */
-int vmo_supply(struct vmo *vmo, uint64_t page, void **frames, size_t n);
+int vmo_supply(struct vmo *vmo, uint64_t page, void **frames, size_t n) EXCLUDES(vmo->lock);
 
 /* Pages currently present (tests, stats). Takes the lock. */
 uint64_t vmo_present_pages(struct vmo *vmo);

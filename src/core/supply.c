@@ -1,20 +1,12 @@
-/*
- * supply — how a pager thread serves one page request (the seed's receive_pager_packet and
- * SupplyHelper).
- *
- * The transfer buffer is a pager thread's own run of page frames (1 MiB). Image data is pread
- * straight into those frames; every frame that fills up is handed to the VMO as a whole page
- * (the frame itself moves — nothing is copied again) and a fresh frame takes its place. Holes,
- * unwritten extents and the tail past EOF become zero pages without touching the image. The
- * first failure fails the rest of the request's range (fail_to), and nothing before it.
- */
-#include "pager.h"
+#include "supply.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct pager_transfer {
+struct supply_buffer {
+	struct pagepool *pool; /* not owned */
+	size_t page_size;
 	size_t nframes;
 	size_t len;    /* bytes pending in frames[0..]: always < one page between steps */
 	void **frames; /* owned; NULL slots are refilled from the pool on demand */
@@ -22,36 +14,39 @@ struct pager_transfer {
 	struct iovec *iov;
 };
 
+/* One supply_range call in progress. */
 struct supply_helper {
-	struct pager *p;
-	struct pager_transfer *t;
-	struct vmo *vmo;
+	struct supply_buffer *t;
+	const struct supply_job *job;
+	struct supply_result *res;
 	uint64_t offset; /* file offset of frames[0]: the next page to supply */
 };
 
-struct pager_transfer *pager_transfer_create(struct pager *p)
+struct supply_buffer *supply_buffer_create(struct pagepool *pool)
 {
-	struct pager_transfer *t = calloc(1, sizeof(*t));
+	struct supply_buffer *t = calloc(1, sizeof(*t));
 
 	if (!t)
 		return NULL;
-	t->nframes = PAGER_TRANSFER_BYTES / p->page_size;
+	t->pool = pool;
+	t->page_size = pool->page_size;
+	t->nframes = SUPPLY_BUFFER_BYTES / t->page_size;
 	t->frames = calloc(t->nframes, sizeof(*t->frames));
 	t->zeros = calloc(t->nframes, sizeof(*t->zeros));
 	t->iov = calloc(t->nframes, sizeof(*t->iov));
 	if (!t->frames || !t->zeros || !t->iov) {
-		pager_transfer_destroy(p, t);
+		supply_buffer_destroy(t);
 		return NULL;
 	}
 	return t;
 }
 
-void pager_transfer_destroy(struct pager *p, struct pager_transfer *t)
+void supply_buffer_destroy(struct supply_buffer *t)
 {
 	if (!t)
 		return;
 	for (size_t i = 0; t->frames && i < t->nframes; i++)
-		pagepool_free(&p->cache.pool, t->frames[i]);
+		pagepool_free(t->pool, t->frames[i]);
 	free(t->frames);
 	free(t->zeros);
 	free(t->iov);
@@ -61,11 +56,11 @@ void pager_transfer_destroy(struct pager *p, struct pager_transfer *t)
 /* Makes sure frames exist for the first `bytes` bytes of the buffer. */
 static int ensure_frames(struct supply_helper *h, size_t bytes)
 {
-	size_t ps = h->p->page_size;
+	size_t ps = h->t->page_size;
 
 	for (size_t i = 0; i < (bytes + ps - 1) / ps; i++) {
 		if (!h->t->frames[i]) {
-			h->t->frames[i] = pagepool_alloc(&h->p->cache.pool);
+			h->t->frames[i] = pagepool_alloc(h->t->pool);
 			if (!h->t->frames[i])
 				return -ENOMEM;
 		}
@@ -73,23 +68,41 @@ static int ensure_frames(struct supply_helper *h, size_t bytes)
 	return 0;
 }
 
-/* Hands every full page in the buffer to the VMO; a partial page moves to the front. */
+/* The transform step between read and supply, on the first `n` frames; *good is how many
+ * went through before a failure. */
+static int transform_pages(struct supply_helper *h, size_t n, size_t *good)
+{
+	const struct supply_transform *tf = h->job->transform;
+	size_t ps = h->t->page_size;
+	int rc = 0;
+
+	for (*good = 0; *good < n; ++*good) {
+		rc = tf ? tf->apply(tf->ctx, h->offset / ps + *good, h->t->frames[*good], ps) : 0;
+		if (rc)
+			break;
+	}
+	return rc;
+}
+
+/* Hands every full page in the buffer to the VMO; a partial page moves to the front. A page
+ * the transform refuses stops the range there: the pages before it are still supplied. */
 static int supply_pages(struct supply_helper *h)
 {
-	struct pager_transfer *t = h->t;
-	size_t ps = h->p->page_size;
-	size_t n = t->len / ps;
-	int rc;
+	struct supply_buffer *t = h->t;
+	size_t ps = t->page_size;
+	size_t n = t->len / ps, good;
+	int trc, rc;
 
 	if (n == 0)
 		return 0;
-	rc = vmo_supply(h->vmo, h->offset / ps, t->frames, n);
-	memmove(t->frames, t->frames + n, (t->nframes - n) * sizeof(*t->frames));
-	memset(t->frames + (t->nframes - n), 0, n * sizeof(*t->frames));
-	t->len -= n * ps;
-	h->offset += n * ps;
-	atomic_fetch_add(&h->p->stats.pages_supplied, n);
-	return rc;
+	trc = transform_pages(h, n, &good);
+	rc = good ? vmo_supply(h->job->vmo, h->offset / ps, t->frames, good) : 0;
+	memmove(t->frames, t->frames + good, (t->nframes - good) * sizeof(*t->frames));
+	memset(t->frames + (t->nframes - good), 0, good * sizeof(*t->frames));
+	t->len -= good * ps;
+	h->offset += good * ps;
+	h->res->pages_supplied += good;
+	return trc ? trc : rc;
 }
 
 static int fill_from_image(struct supply_helper *h, uint64_t phys, size_t amount);
@@ -101,7 +114,7 @@ static int fill_from_image(struct supply_helper *h, uint64_t phys, size_t amount
  */
 static int fill_page_by_page(struct supply_helper *h, uint64_t phys, size_t amount)
 {
-	size_t ps = h->p->page_size;
+	size_t ps = h->t->page_size;
 	int rc = 0;
 
 	while (rc == 0 && amount > 0) {
@@ -113,11 +126,11 @@ static int fill_page_by_page(struct supply_helper *h, uint64_t phys, size_t amou
 	return rc;
 }
 
-/* Reads `amount` bytes of the image at filesystem byte `phys` into the buffer. */
+/* Reads `amount` bytes of the source at byte `phys` into the buffer. */
 static int fill_from_image(struct supply_helper *h, uint64_t phys, size_t amount)
 {
-	struct pager_transfer *t = h->t;
-	size_t ps = h->p->page_size;
+	struct supply_buffer *t = h->t;
+	size_t ps = t->page_size;
 	size_t pos = t->len, left = amount;
 	int iovcnt = 0, rc;
 
@@ -133,23 +146,21 @@ static int fill_from_image(struct supply_helper *h, uint64_t phys, size_t amount
 		pos += n;
 		left -= n;
 	}
-	if (h->p->before_read_hook)
-		h->p->before_read_hook(h->p->hook_arg);
-	rc = image_preadv(h->p->img, t->iov, iovcnt, amount, phys);
+	rc = byte_source_preadv(h->job->src, t->iov, iovcnt, amount, phys);
 	if (rc && iovcnt > 1)
 		return fill_page_by_page(h, phys, amount);
 	if (rc)
 		return rc;
-	atomic_fetch_add(&h->p->stats.bytes_read, amount);
-	image_drop_cache(h->p->img, phys, amount);
+	h->res->bytes_read += amount;
+	byte_source_done_with(h->job->src, phys, amount);
 	t->len += amount;
 	return supply_pages(h);
 }
 
 static int fill_from_memory(struct supply_helper *h, const uint8_t *src, size_t amount)
 {
-	struct pager_transfer *t = h->t;
-	size_t ps = h->p->page_size;
+	struct supply_buffer *t = h->t;
+	size_t ps = t->page_size;
 	int rc = ensure_frames(h, t->len + amount);
 
 	if (rc)
@@ -167,8 +178,8 @@ static int fill_from_memory(struct supply_helper *h, const uint8_t *src, size_t 
 /* Zeros `len` bytes: the partial page in the buffer first, then whole zero pages. */
 static int supply_zero(struct supply_helper *h, uint64_t len)
 {
-	struct pager_transfer *t = h->t;
-	size_t ps = h->p->page_size;
+	struct supply_buffer *t = h->t;
+	size_t ps = t->page_size;
 	int rc;
 
 	if (t->len % ps) {
@@ -182,12 +193,12 @@ static int supply_zero(struct supply_helper *h, uint64_t len)
 	}
 	while (t->len == 0 && len >= ps) {
 		size_t n = len / ps < t->nframes ? (size_t)(len / ps) : t->nframes;
-		rc = vmo_supply(h->vmo, h->offset / ps, t->zeros, n);
+		rc = vmo_supply(h->job->vmo, h->offset / ps, t->zeros, n);
 		if (rc)
 			return rc;
 		h->offset += n * ps;
 		len -= n * ps;
-		atomic_fetch_add(&h->p->stats.zero_pages, n);
+		h->res->zero_pages += n;
 	}
 	if (len > 0) {
 		rc = ensure_frames(h, t->len + len);
@@ -202,7 +213,7 @@ static int supply_zero(struct supply_helper *h, uint64_t len)
 /* Zero-fills up to the page boundary at or after `end`. */
 static int supply_finish(struct supply_helper *h, uint64_t end)
 {
-	size_t ps = h->p->page_size;
+	size_t ps = h->t->page_size;
 	uint64_t pos = h->offset + h->t->len;
 
 	if (end < pos)
@@ -214,7 +225,7 @@ static int supply_finish(struct supply_helper *h, uint64_t end)
 /* Walks the extents over [pos, data_end), supplying data and zeros in order. */
 static int supply_extents(struct supply_helper *h, uint64_t pos, uint64_t data_end)
 {
-	const struct extmap *map = &h->vmo->map;
+	const struct extmap *map = &h->job->vmo->map;
 	uint64_t bs = map->block_size;
 	int rc = 0;
 
@@ -237,7 +248,7 @@ static int supply_extents(struct supply_helper *h, uint64_t pos, uint64_t data_e
 			pos = seg_end;
 		}
 		while (rc == 0 && pos < seg_end) {
-			size_t space = PAGER_TRANSFER_BYTES - h->t->len;
+			size_t space = SUPPLY_BUFFER_BYTES - h->t->len;
 			size_t amount = seg_end - pos < space ? (size_t)(seg_end - pos) : space;
 			rc = fill_from_image(h, e->pblk * bs + (pos - lstart), amount);
 			pos += amount;
@@ -248,7 +259,7 @@ static int supply_extents(struct supply_helper *h, uint64_t pos, uint64_t data_e
 
 static int supply_inline(struct supply_helper *h, uint64_t pos, uint64_t data_end)
 {
-	const struct extmap *map = &h->vmo->map;
+	const struct extmap *map = &h->job->vmo->map;
 
 	if (pos >= map->inline_len)
 		return 0;
@@ -257,44 +268,25 @@ static int supply_inline(struct supply_helper *h, uint64_t pos, uint64_t data_en
 	return fill_from_memory(h, map->inline_data + pos, (size_t)(data_end - pos));
 }
 
-void pager_complete_request(struct pager *p, struct vmo *vmo, struct page_request *req, int rc,
-			    uint64_t fail_from)
+int supply_range(struct supply_buffer *t, const struct supply_job *job, uint64_t first,
+		 uint64_t end, struct supply_result *result)
 {
-	/* Counted before the waiters wake, so a reader that saw the error also sees it counted. */
-	if (rc < 0)
-		atomic_fetch_add(&p->stats.failed_ranges, 1);
-	pthread_mutex_lock(&vmo->lock);
-	page_source_complete(&vmo->source, req, rc, fail_from);
-	page_request_put(req);
-	pthread_cond_broadcast(&vmo->supplied);
-	pthread_mutex_unlock(&vmo->lock);
-}
-
-void pager_serve_request(struct pager *p, struct pager_transfer *t, struct vmo *vmo,
-			 struct page_request *req)
-{
-	uint64_t start = req->first * p->page_size, end = req->end * p->page_size;
-	uint64_t data_end = end < vmo->size ? end : vmo->size;
-	struct supply_helper h = {.p = p, .t = t, .vmo = vmo, .offset = start};
-	bool reclaimed;
+	struct vmo *vmo = job->vmo;
+	size_t ps = t->page_size;
+	uint64_t start = first * ps, stop = end * ps;
+	uint64_t data_end = stop < vmo->size ? stop : vmo->size;
+	struct supply_helper h = {.t = t, .job = job, .res = result, .offset = start};
 	int rc;
 
-	pthread_mutex_lock(&vmo->lock);
-	reclaimed = vmo->reclaimed;
-	pthread_mutex_unlock(&vmo->lock);
-	if (reclaimed) {
-		pager_complete_request(p, vmo, req, -EIO, req->first);
-		return;
-	}
+	memset(result, 0, sizeof(*result));
 	t->len = 0;
 	if (vmo->map.inline_data)
 		rc = supply_inline(&h, start, data_end);
 	else
 		rc = supply_extents(&h, start, data_end);
 	if (rc == 0)
-		rc = supply_finish(&h, end);
-	/* fail_to: whatever was not supplied yet, and only that, gets the error. */
-	pager_complete_request(p, vmo, req, rc, h.offset / p->page_size);
-	t->len = 0;
-	vmo_cache_trim(&p->cache);
+		rc = supply_finish(&h, stop);
+	t->len = 0; /* a partial page left by a failure is dropped (its frame is reused) */
+	result->next_page = h.offset / ps;
+	return rc;
 }

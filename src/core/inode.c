@@ -1,6 +1,7 @@
 #include "inode.h"
 
-#include "image.h"
+#include "extmap.h"
+#include "image_fs.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -62,21 +63,23 @@ static bool all_zero(const void *p, size_t len)
 }
 
 static int read_large_inode(struct image *img, uint32_t ino, struct ext2_inode_large *raw)
+    REQUIRES(*img)
 {
 	errcode_t err;
 
-	if (ino < 1 || ino > img->fs->super->s_inodes_count)
+	if (ino < 1 || ino > image_fs(img)->super->s_inodes_count)
 		return -ENOENT;
 	memset(raw, 0, sizeof(*raw));
-	err = ext2fs_read_inode_full(img->fs, ino, (struct ext2_inode *)raw, sizeof(*raw));
+	err = ext2fs_read_inode_full(image_fs(img), ino, (struct ext2_inode *)raw, sizeof(*raw));
 	if (err)
 		return image_errno(err) == -EBADMSG ? -EBADMSG : -EIO;
 	/* libext2fs accepts an all-zero inode as checksummed; the kernel does not (EFSBADCRC). */
-	if (ext2fs_has_feature_metadata_csum(img->fs->super) && all_zero(raw, sizeof(*raw)))
+	if (ext2fs_has_feature_metadata_csum(image_fs(img)->super) && all_zero(raw, sizeof(*raw)))
 		return -EBADMSG;
-	if (EXT2_INODE_SIZE(img->fs->super) <= EXT2_GOOD_OLD_INODE_SIZE)
+	if (EXT2_INODE_SIZE(image_fs(img)->super) <= EXT2_GOOD_OLD_INODE_SIZE)
 		raw->i_extra_isize = 0;
-	else if (raw->i_extra_isize > EXT2_INODE_SIZE(img->fs->super) - EXT2_GOOD_OLD_INODE_SIZE)
+	else if (raw->i_extra_isize >
+		 EXT2_INODE_SIZE(image_fs(img)->super) - EXT2_GOOD_OLD_INODE_SIZE)
 		return -EIO;
 	return 0;
 }
@@ -113,7 +116,7 @@ int inode_stat(struct image *img, uint32_t ino, struct stat *st, uint64_t *gener
 	if (rc == 0 && raw.i_links_count == 0 && raw.i_mode == 0)
 		rc = -ENOENT; /* a deleted (or never used) inode */
 	if (rc == 0) {
-		fill_stat(img->fs, ino, &raw, st);
+		fill_stat(image_fs(img), ino, &raw, st);
 		if (generation)
 			*generation = raw.i_generation;
 	}
@@ -133,9 +136,9 @@ static bool is_fast_symlink(ext2_filsys fs, const struct ext2_inode_large *raw)
 }
 
 static int read_slow_symlink(struct image *img, uint32_t ino, struct ext2_inode_large *raw,
-			     char *buf, size_t len)
+			     char *buf, size_t len) REQUIRES(*img)
 {
-	ext2_filsys fs = img->fs;
+	ext2_filsys fs = image_fs(img);
 	char *block = malloc(fs->blocksize);
 	blk64_t pblk = 0;
 	errcode_t err;
@@ -166,7 +169,7 @@ int inode_readlink(struct image *img, uint32_t ino, char **target, size_t *len)
 	if (rc == 0 && !LINUX_S_ISLNK(raw.i_mode))
 		rc = -EINVAL;
 	size = EXT2_I_SIZE(&raw);
-	if (rc == 0 && (size == 0 || size >= img->fs->blocksize || size >= 4096))
+	if (rc == 0 && (size == 0 || size >= image_fs(img)->blocksize || size >= 4096))
 		rc = -EIO;
 	if (rc == 0 && !(buf = calloc(1, size + 1)))
 		rc = -ENOMEM;
@@ -174,18 +177,18 @@ int inode_readlink(struct image *img, uint32_t ino, char **target, size_t *len)
 		if (raw.i_flags & EXT4_INLINE_DATA_FL) {
 			size_t got = 0;
 			char *tmp = NULL;
-			rc = image_errno(ext2fs_inline_data_size(img->fs, ino, &got));
+			rc = image_errno(ext2fs_inline_data_size(image_fs(img), ino, &got));
 			if (rc == 0 && got < size)
 				rc = -EIO;
 			if (rc == 0 && !(tmp = calloc(1, got + 1)))
 				rc = -ENOMEM;
-			if (rc == 0 && ext2fs_inline_data_get(img->fs, ino,
+			if (rc == 0 && ext2fs_inline_data_get(image_fs(img), ino,
 							      (struct ext2_inode *)&raw, tmp, &got))
 				rc = -EIO;
 			if (rc == 0)
 				memcpy(buf, tmp, size);
 			free(tmp);
-		} else if (is_fast_symlink(img->fs, &raw)) {
+		} else if (is_fast_symlink(image_fs(img), &raw)) {
 			if (size > sizeof(raw.i_block))
 				rc = -EIO;
 			else
@@ -208,4 +211,21 @@ int inode_readlink(struct image *img, uint32_t ino, char **target, size_t *len)
 	}
 	*target = buf;
 	return 0;
+}
+
+int inode_file_map(struct image *img, uint32_t ino, uint64_t *size, struct extmap *map)
+{
+	struct ext2_inode inode;
+	int rc;
+
+	image_lock(img);
+	rc = ino >= 1 && ino <= image_inode_count(img)
+		 ? image_errno(ext2fs_read_inode(image_fs(img), ino, &inode))
+		 : -EIO;
+	if (rc == 0) {
+		*size = EXT2_I_SIZE(&inode);
+		rc = extmap_build(image_fs(img), ino, *size, map);
+	}
+	image_unlock(img);
+	return rc < 0 && rc != -ENOMEM ? -EIO : rc;
 }

@@ -1,5 +1,6 @@
 #include "session.h"
 
+#include "inode.h"
 #include "partition.h"
 
 #include <errno.h>
@@ -50,7 +51,8 @@ static void build_fuse_options(const struct options *o, const char *image_path, 
 
 static int open_image(struct session *s, const struct options *o)
 {
-	struct image_open_options io = {.offset = o->offset, .norecovery = o->norecovery};
+	struct image_open_options io = {
+	    .offset = o->offset, .norecovery = o->norecovery, .keep_host_cache = !o->fadvise};
 	char why[1024];
 	int rc;
 
@@ -65,8 +67,13 @@ static int open_image(struct session *s, const struct options *o)
 		partition_explain_disk(o->image, why, sizeof(why));
 	if (rc)
 		return session_fail("%s", why);
-	s->ctx.img->fadvise_dontneed = o->fadvise;
 	return 0;
+}
+
+/* pager_backing.load: a file's size and map come from its inode. */
+static int load_file_map(void *img, uint32_t ino, uint64_t *size, struct extmap *map)
+{
+	return inode_file_map(img, ino, size, map);
 }
 
 int session_open(struct session *s, const struct options *o, const char *image_path,
@@ -74,6 +81,7 @@ int session_open(struct session *s, const struct options *o, const char *image_p
 {
 	struct pager_config pc = {
 	    .threads = o->pager_threads, .readahead = o->readahead, .cache_bytes = o->cache_size};
+	struct pager_backing backing = {.load = load_file_map};
 
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_init(&s->idle_lock, NULL);
@@ -87,8 +95,10 @@ int session_open(struct session *s, const struct options *o, const char *image_p
 	dircache_init(&s->ctx.dirs, o->dir_cache_size ? o->dir_cache_size : (64u << 20));
 	if (open_image(s, o))
 		return 1;
+	backing.data = image_data(s->ctx.img);
+	backing.ctx = s->ctx.img;
 	if (statfs_compute(s->ctx.img, &s->ctx.totals) != 0 ||
-	    pager_create(s->ctx.img, &pc, &s->ctx.pager))
+	    pager_create(&backing, &pc, &s->ctx.pager))
 		return session_fail("%s: cannot set up the filesystem", o->image);
 	build_fuse_options(o, image_path, s->fuse_opts, sizeof(s->fuse_opts));
 	s->fargv[0] = "ext4pager";

@@ -18,12 +18,25 @@
 #ifndef EXT4PAGER_JOURNAL_H
 #define EXT4PAGER_JOURNAL_H
 
+#include "extmap.h"
 #include "overlay.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-struct image;
+/*
+ * Where the journal lives: the journal inode's extents (journal block → filesystem block) and
+ * a way to read one filesystem block. journal.c knows nothing else of the image, so a test can
+ * replay a journal it wrote into a buffer.
+ */
+struct journal_device {
+	const struct extmap *map; /* the journal inode's blocks; borrowed */
+	unsigned block_size;
+	uint64_t fs_blocks; /* logged blocks at or past this are skipped as corrupt */
+	/* Reads filesystem block `block` (block_size bytes) into `buf`: 0 or a negative errno. */
+	int (*read_block)(void *ctx, uint64_t block, void *buf);
+	void *ctx;
+};
 
 struct journal_replay_stats {
 	uint32_t transactions; /* complete transactions found */
@@ -33,11 +46,10 @@ struct journal_replay_stats {
 };
 
 /*
- * Replays the journal of the open image `img` (caller holds nothing; takes the image lock to
- * read the journal inode) into `ov` (initialised and sealed here). Returns 0, or a negative
- * errno with a one-line reason in `why`.
+ * Replays the journal on `dev` into `ov` (initialised and sealed here). Returns 0, or a
+ * negative errno with a one-line reason in `why`; `ov` is then empty.
  */
-int journal_replay(struct image *img, struct overlay *ov, struct journal_replay_stats *st,
-		   char *why, size_t why_len);
+int journal_replay(const struct journal_device *dev, struct overlay *ov,
+		   struct journal_replay_stats *st, char *why, size_t why_len);
 
 #endif

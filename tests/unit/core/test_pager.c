@@ -1,6 +1,10 @@
 /* The pager without FUSE, in the spirit of the Starnix test_pager: a backing file, registered
- * extents, and reads through pager_read. */
+ * extents, and reads through pager_read. Concurrent cases synchronize with a gate in the
+ * backing source and the pager's counters, never with sleeps. */
+#include "byte_source.h"
+#include "page_source.h"
 #include "pager.h"
+#include "supply.h"
 #include "testimg.h"
 
 #include <check.h>
@@ -12,8 +16,48 @@
 
 #define BS 1024u
 
-static struct image *img;
 static struct pager *pg;
+static int backing_fd;
+
+/* A byte source that counts reads and holds each one until the gate opens. */
+struct gated_source {
+	struct byte_source base;
+	struct byte_source *inner;
+	pthread_mutex_t lock;
+	pthread_cond_t opened;
+	bool gate_closed; /* guarded by: lock */
+	_Atomic int reads;
+};
+
+static struct gated_source gated;
+
+static int gated_preadv(struct byte_source *src, const struct iovec *iov, int iovcnt, size_t len,
+			uint64_t pos)
+{
+	struct gated_source *g = (struct gated_source *)src;
+
+	atomic_fetch_add(&g->reads, 1);
+	pthread_mutex_lock(&g->lock);
+	while (g->gate_closed)
+		pthread_cond_wait(&g->opened, &g->lock);
+	pthread_mutex_unlock(&g->lock);
+	return byte_source_preadv(g->inner, iov, iovcnt, len, pos);
+}
+
+static void gated_close(struct byte_source *src)
+{
+	(void)src;
+}
+
+static const struct byte_source_ops gated_ops = {.preadv = gated_preadv, .close = gated_close};
+
+static void gate_open(void)
+{
+	pthread_mutex_lock(&gated.lock);
+	gated.gate_closed = false;
+	pthread_cond_broadcast(&gated.opened);
+	pthread_mutex_unlock(&gated.lock);
+}
 
 static void fill_zero(uint8_t *b, size_t n)
 {
@@ -26,23 +70,43 @@ static void fill_pattern(uint8_t *b, size_t n)
 		b[i] = (uint8_t)(i * 31 + (i >> 10));
 }
 
-static void start(void (*fill)(uint8_t *, size_t), size_t backing, uint64_t cache)
+/* A pager over a backing file of `backing` bytes; with `gate`, every read waits for
+ * gate_open(). */
+static void start_with(void (*fill)(uint8_t *, size_t), size_t backing, uint64_t cache, bool gate)
 {
 	struct pager_config cfg = {.threads = 2, .cache_bytes = cache};
-	img = testimg_backing(backing, BS, fill);
-	ck_assert_int_eq(pager_create(img, &cfg, &pg), 0);
+	struct pager_backing b = {0};
+
+	gated.base.ops = &gated_ops;
+	gated.inner = testimg_backing(backing, fill, &backing_fd);
+	gated.base.size = UINT64_MAX / 2; /* the inner source bounds reads: count them all here */
+	gated.gate_closed = gate;
+	atomic_store(&gated.reads, 0);
+	pthread_mutex_init(&gated.lock, NULL);
+	pthread_cond_init(&gated.opened, NULL);
+	b.data = &gated.base;
+	ck_assert_int_eq(pager_create(&b, &cfg, &pg), 0);
 	ck_assert_int_eq(pager_start(pg), 0);
+}
+
+static void start(void (*fill)(uint8_t *, size_t), size_t backing, uint64_t cache)
+{
+	start_with(fill, backing, cache, false);
 }
 
 static void stop(void)
 {
+	gate_open();
 	pager_destroy(pg);
-	testimg_backing_close(img);
+	byte_source_close(gated.inner);
+	close(backing_fd);
+	pthread_cond_destroy(&gated.opened);
+	pthread_mutex_destroy(&gated.lock);
 }
 
 static void pwrite_backing(const void *data, size_t n, off_t off)
 {
-	ck_assert_int_eq(pwrite(img->data_fd, data, n, off), (ssize_t)n);
+	ck_assert_int_eq(pwrite(backing_fd, data, n, off), (ssize_t)n);
 }
 
 static struct pager_handle *reg(uint32_t ino, uint64_t size, const struct extent *ext, size_t n)
@@ -84,16 +148,50 @@ static void read_all(struct pager_handle *h, uint64_t off, size_t len, uint8_t *
 	}
 }
 
-static void wait_reclaimed(uint64_t want)
+static int reclaimed_at_least(void *want)
 {
 	struct pager_stats s;
-	for (int i = 0; i < 500; i++) {
-		pager_get_stats(pg, &s);
-		if (s.vmos_reclaimed >= want)
-			return;
-		usleep(10000);
-	}
-	ck_abort_msg("VMO not reclaimed");
+	pager_get_stats(pg, &s);
+	return s.vmos_reclaimed >= *(uint64_t *)want;
+}
+
+static void wait_reclaimed(uint64_t want)
+{
+	testimg_wait_for(reclaimed_at_least, &want, "the zero-children reclaim");
+}
+
+static int backing_reads_at_least(void *want)
+{
+	return atomic_load(&gated.reads) >= *(int *)want;
+}
+
+/* Until `want` readers are asleep on page requests of `h`'s VMO. */
+static int waiters_at_least(void *arg)
+{
+	struct {
+		struct pager_handle *h;
+		unsigned want;
+	} *a = arg;
+	struct vmo *v = pager_handle_vmo(a->h);
+	unsigned n;
+	mutex_lock(&v->lock);
+	n = page_source_waiters_locked(v);
+	mutex_unlock(&v->lock);
+	return n >= a->want;
+}
+
+/* Gate closed: waits until the first backing read is held at the gate and `waiters` readers
+ * wait on requests of `h`'s file, then opens the gate. */
+static void release_gate_when(struct pager_handle *h, unsigned waiters)
+{
+	int one = 1;
+	struct {
+		struct pager_handle *h;
+		unsigned want;
+	} w = {h, waiters};
+	testimg_wait_for(backing_reads_at_least, &one, "the first backing read");
+	testimg_wait_for(waiters_at_least, &w, "readers waiting on the request");
+	gate_open();
 }
 
 START_TEST(empty_file_reads_zeros)
@@ -229,15 +327,6 @@ START_TEST(extent_beyond_backing_fails_only_its_range)
 }
 END_TEST
 
-static _Atomic int backing_reads;
-
-static void slow_read_hook(void *arg)
-{
-	(void)arg;
-	atomic_fetch_add(&backing_reads, 1);
-	usleep(400000); /* long enough for the second reader to find the request outstanding */
-}
-
 struct reader_arg {
 	struct pager_handle *h;
 	int rc;
@@ -257,20 +346,20 @@ START_TEST(two_readers_one_backing_read)
 	static struct reader_arg a1, a2;
 	pthread_t t1, t2;
 	struct pager_stats s;
-	start(fill_pattern, 1 << 20, 0);
-	pg->before_read_hook = slow_read_hook;
-	atomic_store(&backing_reads, 0);
+	int one = 1;
+	start_with(fill_pattern, 1 << 20, 0, true);
 	struct pager_handle *h = reg(8, 512 << 10, &e, 1);
 	a1.h = a2.h = h;
 	pthread_create(&t1, NULL, reader, &a1);
-	usleep(20000);
+	testimg_wait_for(backing_reads_at_least, &one, "the first reader's backing read");
 	pthread_create(&t2, NULL, reader, &a2);
+	release_gate_when(h, 2); /* both readers asleep on the one request */
 	pthread_join(t1, NULL);
 	pthread_join(t2, NULL);
 	ck_assert_int_eq(a1.rc, 0);
 	ck_assert_int_eq(a2.rc, 0);
 	ck_assert_mem_eq(a1.buf, a2.buf, sizeof(a1.buf));
-	ck_assert_int_eq(atomic_load(&backing_reads), 1);
+	ck_assert_int_eq(atomic_load(&gated.reads), 1);
 	pager_get_stats(pg, &s);
 	ck_assert_uint_eq(s.page_requests, 1);
 	ck_assert_uint_eq(s.coalesced_waits, 1);
@@ -302,14 +391,15 @@ START_TEST(reader_behind_a_failed_readahead_gets_its_own_pages)
 	struct extent e[] = {{0, 100000, 4, false}, {4, 4, 124, false}};
 	static struct range_reader bad, good;
 	pthread_t t1, t2;
-	start(fill_pattern, 1 << 20, 0);
-	pg->before_read_hook = slow_read_hook;
+	int one = 1;
+	start_with(fill_pattern, 1 << 20, 0, true);
 	struct pager_handle *h = reg(13, 128 << 10, e, 2);
 	bad = (struct range_reader){.h = h, .off = 0};
 	good = (struct range_reader){.h = h, .off = 5 * 4096};
 	pthread_create(&t1, NULL, read_range_thread, &bad);
-	usleep(20000);
+	testimg_wait_for(backing_reads_at_least, &one, "the first reader's backing read");
 	pthread_create(&t2, NULL, read_range_thread, &good);
+	release_gate_when(h, 2);
 	pthread_join(t1, NULL);
 	pthread_join(t2, NULL);
 	ck_assert_int_eq(bad.rc, -EIO);
@@ -330,12 +420,12 @@ START_TEST(second_open_reuses_vmo_and_reclaim_after_last_child)
 	start(fill_pattern, 1 << 20, 0);
 	struct pager_handle *h1 = reg(9, 64 << 10, &e, 1);
 	struct pager_handle *h2 = reg(9, 64 << 10, &e, 1);
-	ck_assert_ptr_eq(h1->vmo, h2->vmo);
+	ck_assert_ptr_eq(pager_handle_vmo(h1), pager_handle_vmo(h2));
 	ck_assert_int_eq(read_into(h1, 0, sizeof(buf), buf, NULL), 0);
-	pager_release(pg, h1);
-	usleep(50000);
+	pager_release(pg, h1); /* one child left: no zero-children packet is even queued */
 	pager_get_stats(pg, &s);
-	ck_assert_uint_eq(s.vmos_reclaimed, 0); /* one child left */
+	ck_assert_uint_eq(s.vmos_reclaimed, 0);
+	ck_assert_uint_eq(s.vmos_live, 1);
 	ck_assert_uint_gt(s.cache_bytes, 0);
 	pager_release(pg, h2);
 	wait_reclaimed(1);
@@ -365,32 +455,6 @@ START_TEST(release_and_reclaim_before_view_release)
 }
 END_TEST
 
-START_TEST(request_for_reclaimed_vmo_fails_cleanly)
-{
-	struct extent e = {0, 0, 64, false};
-	struct extmap map;
-	start(fill_pattern, 1 << 20, 0);
-	ck_assert_int_eq(extmap_from_array(&e, 1, BS, 1u << 30, &map), 0);
-	struct vmo *v = vmo_create(&pg->cache, 10, 64 << 10, &map);
-	struct pager_transfer *t = pager_transfer_create(pg);
-	vmo_reclaim(v);
-	pthread_mutex_lock(&v->lock);
-	struct page_request *r = page_source_add(&v->source, 0, 4);
-	page_request_get(r); /* ours, as a waiter's */
-	pthread_mutex_unlock(&v->lock);
-	pager_serve_request(pg, t, v, r);
-	ck_assert(r->done);
-	ck_assert_int_eq(r->status, -EIO);
-	ck_assert_uint_eq(vmo_present_pages(v), 0);
-	pthread_mutex_lock(&v->lock);
-	page_request_put(r);
-	pthread_mutex_unlock(&v->lock);
-	pager_transfer_destroy(pg, t);
-	vmo_put(v);
-	stop();
-}
-END_TEST
-
 START_TEST(eviction_under_tiny_budget)
 {
 	const size_t size = 8 << 20;
@@ -407,7 +471,7 @@ START_TEST(eviction_under_tiny_budget)
 	}
 	pager_get_stats(pg, &s);
 	ck_assert_uint_gt(s.pages_evicted, 0);
-	ck_assert_uint_le(s.cache_bytes, s.cache_budget + PAGER_TRANSFER_BYTES * 2);
+	ck_assert_uint_le(s.cache_bytes, s.cache_budget + SUPPLY_BUFFER_BYTES * 2);
 	pager_release(pg, h);
 	stop();
 	free(buf);
@@ -487,7 +551,6 @@ int main(void)
 	tcase_add_test(tc, two_readers_one_backing_read);
 	tcase_add_test(tc, reader_behind_a_failed_readahead_gets_its_own_pages);
 	tcase_add_test(tc, second_open_reuses_vmo_and_reclaim_after_last_child);
-	tcase_add_test(tc, request_for_reclaimed_vmo_fails_cleanly);
 	tcase_add_test(tc, release_and_reclaim_before_view_release);
 	tcase_add_test(tc, eviction_under_tiny_budget);
 	tcase_add_test(tc, concurrent_readers_opens_and_eviction);

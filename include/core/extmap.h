@@ -1,7 +1,7 @@
 /*
  * extmap — a file's logical→physical block map, read once from the inode into a sorted array.
  *
- * Built under the image lock from whichever form the inode uses: an extent tree of any depth,
+ * Built from whichever form the inode uses: an extent tree of any depth,
  * an ext2/ext3 block map (direct, single, double and triple indirect blocks, coalesced into
  * runs), or inline data (the bytes themselves, copied out of the inode). After construction
  * the map is immutable, so the pager reads it without any lock.
@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct image;
+struct struct_ext2_filsys; /* libext2fs's ext2_filsys */
 
 struct extent {
 	uint64_t lblk;	/* first logical block */
@@ -38,10 +38,11 @@ struct extmap {
 #define EXTMAP_MAX_EXTENTS (4u << 20)
 
 /*
- * Builds the map of inode `ino` of size `size` bytes. Caller holds the image lock.
- * Returns 0, -EIO for a corrupt map, or -ENOMEM.
+ * Builds the map of inode `ino` of size `size` bytes from libext2fs's view of the filesystem;
+ * the caller serializes libext2fs (the image lock, image_fs.h). Returns 0, -EIO for a corrupt
+ * map, or -ENOMEM.
  */
-int extmap_build(struct image *img, uint32_t ino, uint64_t size, struct extmap *map);
+int extmap_build(struct struct_ext2_filsys *fs, uint32_t ino, uint64_t size, struct extmap *map);
 
 /* Builds a map from an array (tests, fuzzing): validates as extmap_build does. Copies `ext`. */
 int extmap_from_array(const struct extent *ext, size_t count, unsigned block_size,

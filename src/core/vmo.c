@@ -1,5 +1,8 @@
 #include "vmo.h"
 
+#include "page_source.h"
+
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +13,7 @@ struct vmo_chunk {
 	struct vmo_chunk *hash_next;  /* guarded by: vmo->lock */
 	uint64_t present;	      /* guarded by: vmo->lock; bit i: pages[i] valid */
 	unsigned pins;		      /* guarded by: vmo->lock; readers replying from it */
-	struct vmo_chunk *lru_prev;   /* guarded by: cache->lock */
-	struct vmo_chunk *lru_next;   /* guarded by: cache->lock */
-	bool in_lru;		      /* guarded by: cache->lock */
+	struct list_node lru;	      /* guarded by: cache->lock; linked while not being freed */
 	void *pages[VMO_CHUNK_PAGES]; /* guarded by: vmo->lock */
 };
 
@@ -24,7 +25,8 @@ int vmo_cache_init(struct vmo_cache *cache, size_t budget_bytes)
 	rc = pagepool_init(&cache->pool);
 	if (rc)
 		return rc;
-	pthread_mutex_init(&cache->lock, NULL);
+	mutex_init(&cache->lock);
+	list_init(&cache->lru);
 	cache->budget_pages = budget_bytes / cache->pool.page_size;
 	if (cache->budget_pages < VMO_CHUNK_PAGES)
 		cache->budget_pages = VMO_CHUNK_PAGES;
@@ -34,44 +36,16 @@ int vmo_cache_init(struct vmo_cache *cache, size_t budget_bytes)
 void vmo_cache_destroy(struct vmo_cache *cache)
 {
 	pagepool_destroy(&cache->pool);
-	pthread_mutex_destroy(&cache->lock);
+	mutex_destroy(&cache->lock);
 }
 
-/* LRU list helpers: caller holds cache->lock. */
-static void lru_unlink_locked(struct vmo_cache *cache, struct vmo_chunk *c)
-{
-	if (!c->in_lru)
-		return;
-	if (c->lru_prev)
-		c->lru_prev->lru_next = c->lru_next;
-	else
-		cache->lru_head = c->lru_next;
-	if (c->lru_next)
-		c->lru_next->lru_prev = c->lru_prev;
-	else
-		cache->lru_tail = c->lru_prev;
-	c->lru_prev = c->lru_next = NULL;
-	c->in_lru = false;
-}
-
-static void lru_append_locked(struct vmo_cache *cache, struct vmo_chunk *c)
-{
-	c->lru_prev = cache->lru_tail;
-	c->lru_next = NULL;
-	if (cache->lru_tail)
-		cache->lru_tail->lru_next = c;
-	else
-		cache->lru_head = c;
-	cache->lru_tail = c;
-	c->in_lru = true;
-}
-
+/* Moves `c` to the most recently used end of the LRU. */
 static void lru_touch(struct vmo_cache *cache, struct vmo_chunk *c)
 {
-	pthread_mutex_lock(&cache->lock);
-	lru_unlink_locked(cache, c);
-	lru_append_locked(cache, c);
-	pthread_mutex_unlock(&cache->lock);
+	mutex_lock(&cache->lock);
+	list_remove(&c->lru);
+	list_push_back(&cache->lru, &c->lru);
+	mutex_unlock(&cache->lock);
 }
 
 static size_t bucket_of(uint64_t index, size_t nbuckets)
@@ -79,7 +53,7 @@ static size_t bucket_of(uint64_t index, size_t nbuckets)
 	return (size_t)((index * 0x9E3779B97F4A7C15ull) >> 32) & (nbuckets - 1);
 }
 
-static struct vmo_chunk *chunk_find_locked(struct vmo *vmo, uint64_t index)
+static struct vmo_chunk *chunk_find_locked(struct vmo *vmo, uint64_t index) REQUIRES(vmo->lock)
 {
 	if (!vmo->nbuckets)
 		return NULL;
@@ -90,7 +64,7 @@ static struct vmo_chunk *chunk_find_locked(struct vmo *vmo, uint64_t index)
 	return NULL;
 }
 
-static int table_grow_locked(struct vmo *vmo)
+static int table_grow_locked(struct vmo *vmo) REQUIRES(vmo->lock)
 {
 	size_t n = vmo->nbuckets ? vmo->nbuckets * 2 : 16;
 	struct vmo_chunk **b = calloc(n, sizeof(*b));
@@ -113,7 +87,7 @@ static int table_grow_locked(struct vmo *vmo)
 	return 0;
 }
 
-static struct vmo_chunk *chunk_get_locked(struct vmo *vmo, uint64_t index)
+static struct vmo_chunk *chunk_get_locked(struct vmo *vmo, uint64_t index) REQUIRES(vmo->lock)
 {
 	struct vmo_chunk *c = chunk_find_locked(vmo, index);
 	size_t k;
@@ -127,19 +101,20 @@ static struct vmo_chunk *chunk_get_locked(struct vmo *vmo, uint64_t index)
 		return NULL;
 	c->index = index;
 	c->vmo = vmo;
+	list_init(&c->lru);
 	k = bucket_of(index, vmo->nbuckets);
 	c->hash_next = vmo->buckets[k];
 	vmo->buckets[k] = c;
 	vmo->nchunks++;
-	pthread_mutex_lock(&vmo->cache->lock);
-	lru_append_locked(vmo->cache, c);
-	pthread_mutex_unlock(&vmo->cache->lock);
+	mutex_lock(&vmo->cache->lock);
+	list_push_back(&vmo->cache->lru, &c->lru);
+	mutex_unlock(&vmo->cache->lock);
 	return c;
 }
 
 /* Unhooks `c` from the VMO's table and returns its frames to the pool; the LRU link must be
  * gone already. Returns the number of pages it held. Caller holds vmo->lock. */
-static unsigned chunk_destroy_locked(struct vmo *vmo, struct vmo_chunk *c)
+static unsigned chunk_destroy_locked(struct vmo *vmo, struct vmo_chunk *c) REQUIRES(vmo->lock)
 {
 	struct vmo_chunk **p = &vmo->buckets[bucket_of(c->index, vmo->nbuckets)];
 	unsigned pages = 0;
@@ -159,35 +134,40 @@ static unsigned chunk_destroy_locked(struct vmo *vmo, struct vmo_chunk *c)
 }
 
 static void chunk_unlink_and_destroy_locked(struct vmo *vmo, struct vmo_chunk *c)
+    REQUIRES(vmo->lock)
 {
-	pthread_mutex_lock(&vmo->cache->lock);
-	lru_unlink_locked(vmo->cache, c);
-	pthread_mutex_unlock(&vmo->cache->lock);
+	mutex_lock(&vmo->cache->lock);
+	list_remove(&c->lru);
+	mutex_unlock(&vmo->cache->lock);
 	chunk_destroy_locked(vmo, c);
 }
 
 /* Picks the least recently used chunk nobody has pinned, and returns it with its VMO locked
- * and off the LRU. NULL when there is none. */
-static struct vmo_chunk *pick_victim(struct vmo_cache *cache)
+ * and off the LRU. NULL when there is none. The VMO lock is only tried: the usual order is
+ * vmo->lock → cache->lock, and this holds cache->lock first. (clang cannot follow a lock
+ * taken by trylock and handed back to the caller, hence NO_TSA.) */
+static struct vmo_chunk *pick_victim(struct vmo_cache *cache) NO_TSA
 {
 	struct vmo_chunk *victim = NULL;
 
-	pthread_mutex_lock(&cache->lock);
-	for (struct vmo_chunk *c = cache->lru_head; c; c = c->lru_next) {
-		if (pthread_mutex_trylock(&c->vmo->lock) != 0)
+	mutex_lock(&cache->lock);
+	list_for_each(n, &cache->lru)
+	{
+		struct vmo_chunk *c = list_entry(n, struct vmo_chunk, lru);
+		if (mutex_trylock(&c->vmo->lock) != 0)
 			continue;
 		if (c->pins == 0) {
-			lru_unlink_locked(cache, c);
+			list_remove(&c->lru);
 			victim = c;
 			break;
 		}
-		pthread_mutex_unlock(&c->vmo->lock);
+		mutex_unlock(&c->vmo->lock);
 	}
-	pthread_mutex_unlock(&cache->lock);
+	mutex_unlock(&cache->lock);
 	return victim;
 }
 
-void vmo_cache_trim(struct vmo_cache *cache)
+void vmo_cache_trim(struct vmo_cache *cache) NO_TSA /* victims come locked from pick_victim */
 {
 	while (pagepool_in_use(&cache->pool) > cache->budget_pages) {
 		struct vmo_chunk *victim = pick_victim(cache);
@@ -198,12 +178,12 @@ void vmo_cache_trim(struct vmo_cache *cache)
 			return;
 		vmo = victim->vmo;
 		pages = chunk_destroy_locked(vmo, victim);
-		pthread_mutex_unlock(&vmo->lock);
+		mutex_unlock(&vmo->lock);
 		atomic_fetch_add(&cache->pages_evicted, pages);
 	}
 }
 
-struct vmo *vmo_create(struct vmo_cache *cache, uint32_t ino, uint64_t size, struct extmap *map)
+struct vmo *vmo_create(struct vmo_cache *cache, uint64_t size, struct extmap *map)
 {
 	struct vmo *vmo = calloc(1, sizeof(*vmo));
 	size_t ps = cache->pool.page_size;
@@ -212,9 +192,13 @@ struct vmo *vmo_create(struct vmo_cache *cache, uint32_t ino, uint64_t size, str
 		extmap_free(map);
 		return NULL;
 	}
-	pthread_mutex_init(&vmo->lock, NULL);
-	pthread_cond_init(&vmo->supplied, NULL);
-	vmo->ino = ino;
+	vmo->source = page_source_create();
+	if (!vmo->source) {
+		extmap_free(map);
+		free(vmo);
+		return NULL;
+	}
+	mutex_init(&vmo->lock);
 	vmo->size = size;
 	vmo->npages = size / ps + (size % ps != 0);
 	vmo->map = *map;
@@ -231,19 +215,22 @@ void vmo_get(struct vmo *vmo)
 
 void vmo_put(struct vmo *vmo)
 {
-	if (atomic_fetch_sub(&vmo->refs, 1) != 1)
+	int was = atomic_fetch_sub(&vmo->refs, 1);
+
+	assert(was > 0);
+	if (was != 1)
 		return;
 	vmo_reclaim(vmo);
 	extmap_free(&vmo->map);
 	free(vmo->buckets);
-	pthread_cond_destroy(&vmo->supplied);
-	pthread_mutex_destroy(&vmo->lock);
+	page_source_destroy(vmo->source);
+	mutex_destroy(&vmo->lock);
 	free(vmo);
 }
 
 void vmo_reclaim(struct vmo *vmo)
 {
-	pthread_mutex_lock(&vmo->lock);
+	mutex_lock(&vmo->lock);
 	vmo->reclaimed = true;
 	for (size_t i = 0; i < vmo->nbuckets; i++) {
 		struct vmo_chunk *c = vmo->buckets[i];
@@ -256,7 +243,7 @@ void vmo_reclaim(struct vmo *vmo)
 			c = next;
 		}
 	}
-	pthread_mutex_unlock(&vmo->lock);
+	mutex_unlock(&vmo->lock);
 }
 
 bool vmo_page_present_locked(struct vmo *vmo, uint64_t page)
@@ -310,6 +297,7 @@ void vmo_unpin_locked(struct vmo *vmo, struct vmo_view *view)
 		struct vmo_chunk *c = view->pinned[i];
 		/* A chunk pinned for a read that then failed may hold nothing, and one that
 		 * outlived a reclaim is garbage: drop either now. */
+		assert(c->pins > 0);
 		if (--c->pins == 0 && (c->present == 0 || vmo->reclaimed))
 			chunk_unlink_and_destroy_locked(vmo, c);
 	}
@@ -352,7 +340,7 @@ int vmo_supply(struct vmo *vmo, uint64_t page, void **frames, size_t n)
 	struct pagepool *pool = &vmo->cache->pool;
 	int rc = 0;
 
-	pthread_mutex_lock(&vmo->lock);
+	mutex_lock(&vmo->lock);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t p = page + i;
 		struct vmo_chunk *c = NULL;
@@ -369,7 +357,7 @@ int vmo_supply(struct vmo *vmo, uint64_t page, void **frames, size_t n)
 		c->pages[p % VMO_CHUNK_PAGES] = frames[i] ? frames[i] : (void *)pool->zero_page;
 		c->present |= bit;
 	}
-	pthread_mutex_unlock(&vmo->lock);
+	mutex_unlock(&vmo->lock);
 	return rc;
 }
 
@@ -377,10 +365,10 @@ uint64_t vmo_present_pages(struct vmo *vmo)
 {
 	uint64_t n = 0;
 
-	pthread_mutex_lock(&vmo->lock);
+	mutex_lock(&vmo->lock);
 	for (size_t i = 0; i < vmo->nbuckets; i++)
 		for (struct vmo_chunk *c = vmo->buckets[i]; c; c = c->hash_next)
 			n += (uint64_t)__builtin_popcountll(c->present);
-	pthread_mutex_unlock(&vmo->lock);
+	mutex_unlock(&vmo->lock);
 	return n;
 }

@@ -1,6 +1,6 @@
 #include "dir.h"
 
-#include "image.h"
+#include "image_fs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -204,18 +204,18 @@ int dir_listing_build(struct image *img, uint32_t ino, struct dir_listing **out)
 	int rc;
 
 	image_lock(img);
-	c.filetype = ext2fs_has_feature_filetype(img->fs->super);
-	if (ino < 1 || ino > img->fs->super->s_inodes_count)
+	c.filetype = ext2fs_has_feature_filetype(image_fs(img)->super);
+	if (ino < 1 || ino > image_fs(img)->super->s_inodes_count)
 		rc = -ENOENT;
-	else if (ext2fs_read_inode(img->fs, ino, &inode))
+	else if (ext2fs_read_inode(image_fs(img), ino, &inode))
 		rc = -EIO;
 	else if (!LINUX_S_ISDIR(inode.i_mode))
 		rc = -ENOTDIR;
 	else {
-		err = ext2fs_dir_iterate2(img->fs, ino, 0, NULL, collect_entry, &c);
+		err = ext2fs_dir_iterate2(image_fs(img), ino, 0, NULL, collect_entry, &c);
 		rc = c.error ? c.error : (err ? -EIO : 0);
-		if (rc == 0 && kernel_reads_in_hash_order(img->fs, &inode))
-			sort_like_kernel(img->fs, &inode, &c);
+		if (rc == 0 && kernel_reads_in_hash_order(image_fs(img), &inode))
+			sort_like_kernel(image_fs(img), &inode, &c);
 	}
 	image_unlock(img);
 	if (rc == 0)

@@ -1,6 +1,6 @@
 #include "xattr.h"
 
-#include "image.h"
+#include "image_fs.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -58,11 +58,11 @@ static int add_name(char *name, char *value, size_t value_len, void *data)
 }
 
 /* Opens and reads the xattrs of `ino`. Caller holds the image lock. */
-static int open_xattrs(struct image *img, uint32_t ino, struct ext2_xattr_handle **h)
+static int open_xattrs(struct image *img, uint32_t ino, struct ext2_xattr_handle **h) REQUIRES(*img)
 {
-	if (ino < 1 || ino > img->fs->super->s_inodes_count)
+	if (ino < 1 || ino > image_fs(img)->super->s_inodes_count)
 		return -ENOENT;
-	if (ext2fs_xattrs_open(img->fs, ino, h))
+	if (ext2fs_xattrs_open(image_fs(img), ino, h))
 		return -EIO;
 	if (ext2fs_xattrs_read(*h)) {
 		ext2fs_xattrs_close(h);

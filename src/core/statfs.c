@@ -1,6 +1,6 @@
 #include "statfs.h"
 
-#include "image.h"
+#include "image_fs.h"
 
 #include <errno.h>
 #include <string.h>
@@ -57,7 +57,7 @@ int statfs_compute(struct image *img, struct fs_totals *t)
 	unsigned cluster_ratio;
 
 	image_lock(img);
-	fs = img->fs;
+	fs = image_fs(img);
 	sb = fs->super;
 	cluster_ratio = (unsigned)EXT2FS_CLUSTER_RATIO(fs);
 	blocks = ext2fs_blocks_count(sb);

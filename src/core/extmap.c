@@ -1,6 +1,6 @@
 #include "extmap.h"
 
-#include "image.h"
+#include <ext2fs/ext2fs.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -56,7 +56,7 @@ static int build_from_extent_tree(ext2_filsys fs, uint32_t ino, struct ext2_inod
 
 	err = ext2fs_extent_open2(fs, ino, inode, &h);
 	if (err)
-		return image_errno(err) == -ENOMEM ? -ENOMEM : -EIO;
+		return err == EXT2_ET_NO_MEMORY ? -ENOMEM : -EIO;
 	for (;;) {
 		err = ext2fs_extent_get(h, op, &e);
 		if (err == EXT2_ET_EXTENT_NO_NEXT)
@@ -149,9 +149,8 @@ static int build_inline(ext2_filsys fs, uint32_t ino, struct ext2_inode *inode, 
 	return 0;
 }
 
-int extmap_build(struct image *img, uint32_t ino, uint64_t size, struct extmap *map)
+int extmap_build(ext2_filsys fs, uint32_t ino, uint64_t size, struct extmap *map)
 {
-	ext2_filsys fs = img->fs;
 	struct ext2_inode inode;
 	struct extmap_builder b = {.first_data_block = fs->super->s_first_data_block,
 				   .fs_blocks = ext2fs_blocks_count(fs->super)};

@@ -1,11 +1,11 @@
 /*
  * image_io — the libext2fs io_manager ext4pager opens filesystems with.
  *
- * It reads the image with pread() on ext4pager's own read-only fd, inside a byte window
- * [offset, offset + limit) — a partition, or the part of the file after offset= — so no
- * metadata read can reach past the filesystem's partition, whatever a corrupt superblock or
- * inode points at. Every write entry point fails: nothing can be written to the image, even
- * by a libext2fs code path that would try.
+ * It reads the image through a byte source (byte_source.h), which bounds every read to the
+ * source's size — a partition, or the part of the file after offset= — so no metadata read can
+ * reach past the filesystem's partition, whatever a corrupt superblock or inode points at.
+ * Every write entry point fails: nothing can be written to the image, even by a libext2fs code
+ * path that would try.
  *
  * libext2fs passes only a name to io_manager->open, so the window is handed over through
  * image_io_prepare() on the calling thread just before ext2fs_open2() (the undo_io manager in
@@ -13,6 +13,8 @@
  */
 #ifndef EXT4PAGER_IMAGE_IO_H
 #define EXT4PAGER_IMAGE_IO_H
+
+#include "byte_source.h"
 
 #include <ext2fs/ext2fs.h>
 #include <stdint.h>
@@ -24,9 +26,7 @@ struct image_io_overlay {
 };
 
 struct image_io_window {
-	int fd;					/* borrowed: stays open as long as the channel */
-	uint64_t offset;			/* where the filesystem starts in the file */
-	uint64_t limit;				/* bytes readable from offset */
+	struct byte_source *src;		/* borrowed: outlives the channel */
 	const struct image_io_overlay *overlay; /* borrowed; may be NULL */
 };
 

@@ -160,7 +160,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		memset(&e, 0, sizeof(e));
 		e.entry_timeout = CACHE_TIMEOUT;
 		fuse_reply_entry(req, &e);
-	} else if (d->ino == 1 || d->ino > c->img->fs->super->s_inodes_count) {
+	} else if (d->ino == 1 || d->ino > image_inode_count(c->img)) {
 		fuse_reply_err(req, EUCLEAN); /* "bad inode number": the kernel's EFSCORRUPTED */
 	} else if ((rc = entry_for(c, d->ino, &e)) != 0) {
 		/* An entry naming a deleted inode: "deleted inode referenced", EFSCORRUPTED. */

@@ -1,7 +1,6 @@
 #include "journal.h"
 
-#include "extmap.h"
-#include "image.h"
+#include <ext2fs/ext2fs.h> /* crc32c and crc32_be only */
 
 #include <errno.h>
 #include <stdbool.h>
@@ -48,8 +47,7 @@ enum { BT_DESCRIPTOR = 1, BT_COMMIT = 2, BT_SB_V1 = 3, BT_SB_V2 = 4, BT_REVOKE =
 #define MAX_TRANSACTIONS (1u << 24)
 
 struct journal {
-	struct image *img;
-	struct extmap map; /* the journal inode's blocks */
+	const struct journal_device *dev;
 	unsigned bs;
 	uint32_t maxlen, first, start, sequence, compat, incompat;
 	uint32_t csum_seed; /* crc32c of the journal UUID, for v2/v3 */
@@ -79,12 +77,13 @@ static uint32_t crc32c(uint32_t seed, const void *p, size_t len)
 /* Reads journal block `jblk` (a logical block of the journal inode) into `buf`. */
 static int read_jblock(struct journal *j, uint32_t jblk, uint8_t *buf)
 {
-	size_t i = extmap_find(&j->map, jblk);
-	const struct extent *e = i < j->map.count ? &j->map.ext[i] : NULL;
+	const struct extmap *map = j->dev->map;
+	size_t i = extmap_find(map, jblk);
+	const struct extent *e = i < map->count ? &map->ext[i] : NULL;
 
 	if (!e || e->lblk > jblk || e->unwritten)
 		return -EIO; /* a journal with holes */
-	return image_pread(j->img, buf, j->bs, (e->pblk + (jblk - e->lblk)) * (uint64_t)j->bs);
+	return j->dev->read_block(j->dev->ctx, e->pblk + (jblk - e->lblk), buf);
 }
 
 static uint32_t wrap(const struct journal *j, uint32_t blk)
@@ -399,7 +398,8 @@ static int walk(struct journal *j, uint32_t end_seq, bool replay, struct replay_
 /* How many journal blocks the journal inode maps (a log longer than that is corrupt). */
 static uint64_t mapped_blocks(const struct journal *j)
 {
-	const struct extent *last = j->map.count ? &j->map.ext[j->map.count - 1] : NULL;
+	const struct extmap *map = j->dev->map;
+	const struct extent *last = map->count ? &map->ext[map->count - 1] : NULL;
 
 	return last ? last->lblk + last->len : 0;
 }
@@ -448,42 +448,21 @@ static int read_superblock(struct journal *j, char *why, size_t why_len)
 	return 0;
 }
 
-static int load_journal_inode(struct journal *j, char *why, size_t why_len)
+int journal_replay(const struct journal_device *dev, struct overlay *ov,
+		   struct journal_replay_stats *st, char *why, size_t why_len)
 {
-	ext2_filsys fs = j->img->fs;
-	uint32_t ino = fs->super->s_journal_inum;
-	struct ext2_inode inode;
-	int rc;
-
-	if (ino == 0) {
-		snprintf(why, why_len,
-			 "the journal is on an external device, which ext4pager cannot replay; "
-			 "-o norecovery mounts the last checkpointed state");
-		return -EINVAL;
-	}
-	image_lock(j->img);
-	rc = image_errno(ext2fs_read_inode(fs, ino, &inode));
-	if (rc == 0)
-		rc = extmap_build(j->img, ino, EXT2_I_SIZE(&inode), &j->map);
-	image_unlock(j->img);
-	if (rc)
-		snprintf(why, why_len, "cannot read the journal inode %u", ino);
-	return rc;
-}
-
-int journal_replay(struct image *img, struct overlay *ov, struct journal_replay_stats *st,
-		   char *why, size_t why_len)
-{
-	struct journal j = {.img = img, .bs = img->block_size};
-	struct replay_ctx r = {.ov = ov, .st = st, .fs_blocks = img->fs_bytes / img->block_size};
+	struct journal j = {.dev = dev, .bs = dev->block_size};
+	struct replay_ctx r = {.ov = ov, .st = st, .fs_blocks = dev->fs_blocks};
 	uint32_t end_seq;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
-	overlay_init(ov, img->block_size);
+	overlay_init(ov, dev->block_size);
 	j.buf = malloc(j.bs);
 	j.data = malloc(j.bs);
-	rc = (j.buf && j.data) ? load_journal_inode(&j, why, why_len) : -ENOMEM;
+	rc = (j.buf && j.data) ? 0 : -ENOMEM;
+	if (rc)
+		snprintf(why, why_len, "out of memory");
 	if (rc == 0)
 		rc = read_superblock(&j, why, why_len);
 	if (rc == 0 && j.start != 0) { /* s_start == 0: the journal is clean */
@@ -499,7 +478,6 @@ int journal_replay(struct image *img, struct overlay *ov, struct journal_replay_
 	free(j.data);
 	free(j.revoke_block);
 	free(j.revoke_seq);
-	extmap_free(&j.map);
 	if (rc)
 		overlay_free(ov);
 	return rc;

@@ -1,19 +1,35 @@
 #include "image.h"
+
+#include "extmap.h"
+#include "image_fs.h"
 #include "image_io.h"
+#include "journal.h"
+#include "overlay.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/fs.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <sys/uio.h>
-#include <unistd.h>
 
 #include <et/com_err.h>
+
+struct image {
+	struct mutex fs_lock;
+	ext2_filsys fs;		 /* guarded by: fs_lock */
+	struct byte_source *src; /* owned; immutable after open */
+	struct byte_source data; /* the filesystem view of src (image_data); size set at open */
+	const char *name;	 /* borrowed for the open only: messages */
+	bool src_is_partition;
+	uint64_t fs_bytes;   /* blocks_count * block_size, <= src->size */
+	unsigned block_size; /* immutable after open */
+	uint32_t inode_count;
+	/* The replayed journal, applied to every read (metadata and data); immutable after
+	 * image_open. */
+	bool replayed;
+	struct overlay overlay;
+	struct journal_replay_stats replay;
+};
 
 /* Incompatible features whose on-disk format ext4pager reads correctly. */
 #define SUPPORTED_INCOMPAT                                                                         \
@@ -80,64 +96,15 @@ static int check_features(ext2_filsys fs, const struct image_open_options *opts,
 	return 0;
 }
 
-static int open_data_fd(struct image *img, const char *path, char *why, size_t why_len)
-{
-	struct stat st;
-
-	img->data_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (img->data_fd < 0) {
-		int err = errno;
-		say(why, why_len, "cannot open %s: %s", path, strerror(err));
-		return -err;
-	}
-	if (fstat(img->data_fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
-		say(why, why_len, "%s is not a regular file or block device", path);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* The bytes of `path` from the filesystem's offset on: the whole file or device, or at most
- * `size_limit` of it (a partition). */
-static int measure_window(struct image *img, const struct image_open_options *opts,
-			  const char *path, char *why, size_t why_len)
-{
-	uint64_t have = 0;
-	struct stat st;
-
-	if (fstat(img->data_fd, &st) < 0)
-		return -EIO;
-	if (S_ISBLK(st.st_mode)) {
-		if (ioctl(img->data_fd, BLKGETSIZE64, &have) < 0)
-			have = UINT64_MAX;
-	} else {
-		have = (uint64_t)st.st_size;
-	}
-	if (have == 0 && img->offset == 0) {
-		say(why, why_len, "%s: not a valid ext2/ext3/ext4 filesystem (the file is empty)",
-		    path);
-		return -EINVAL;
-	}
-	if (have <= img->offset) {
-		say(why, why_len, "%s: offset %llu is past the end of the image (%llu bytes)", path,
-		    (unsigned long long)img->offset, (unsigned long long)have);
-		return -EINVAL;
-	}
-	img->limit = have - img->offset;
-	if (opts->size_limit && opts->size_limit < img->limit)
-		img->limit = opts->size_limit;
-	return 0;
-}
-
 /* The kernel refuses a device shorter than the filesystem ("block count exceeds size of
  * device"); so do we, instead of failing reads one by one later. */
 static int check_size(struct image *img, const char *path, char *why, size_t why_len)
 {
-	if (img->limit < img->fs_bytes) {
+	if (img->src->size < img->fs_bytes) {
 		say(why, why_len, "%s is truncated: the filesystem needs %llu bytes, %s has %llu",
 		    path, (unsigned long long)img->fs_bytes,
-		    img->limit_is_partition ? "the partition" : "the file",
-		    (unsigned long long)img->limit);
+		    img->src_is_partition ? "the partition" : "the file",
+		    (unsigned long long)img->src->size);
 		return -EINVAL;
 	}
 	return 0;
@@ -146,9 +113,7 @@ static int check_size(struct image *img, const char *path, char *why, size_t why
 static int open_ext2fs(struct image *img, const char *path, const struct image_open_options *opts,
 		       char *why, size_t why_len)
 {
-	struct image_io_window window = {.fd = img->data_fd,
-					 .offset = img->offset,
-					 .limit = img->limit,
+	struct image_io_window window = {.src = img->src,
 					 .overlay = img->replayed ? &img->overlay.io : NULL};
 	errcode_t err;
 
@@ -189,13 +154,50 @@ static bool needs_replay(ext2_filsys fs, const struct image_open_options *opts)
 	       ext2fs_has_feature_journal(fs->super) && !opts->norecovery;
 }
 
+static int read_fs_block(void *ctx, uint64_t block, void *buf)
+{
+	struct image *img = ctx;
+	return byte_source_pread(&img->data, buf, img->block_size, block * img->block_size);
+}
+
+/* The journal inode's extents, then the replay itself (journal.c) into img->overlay. */
+static int replay_from_journal_inode(struct image *img, char *why, size_t why_len)
+{
+	uint32_t ino = img->fs->super->s_journal_inum;
+	struct journal_device dev = {.block_size = img->block_size,
+				     .fs_blocks = img->fs_bytes / img->block_size,
+				     .read_block = read_fs_block,
+				     .ctx = img};
+	struct ext2_inode inode;
+	struct extmap map;
+	int rc;
+
+	if (ino == 0) {
+		say(why, why_len,
+		    "the journal is on an external device, which ext4pager cannot replay; "
+		    "-o norecovery mounts the last checkpointed state");
+		return -EINVAL;
+	}
+	rc = image_errno(ext2fs_read_inode(img->fs, ino, &inode));
+	if (rc == 0)
+		rc = extmap_build(img->fs, ino, EXT2_I_SIZE(&inode), &map);
+	if (rc) {
+		say(why, why_len, "cannot read the journal inode %u", ino);
+		return rc;
+	}
+	dev.map = &map;
+	rc = journal_replay(&dev, &img->overlay, &img->replay, why, why_len);
+	extmap_free(&map);
+	return rc;
+}
+
 /* Replays the journal into img->overlay, then reopens libext2fs on top of it: the superblock
  * and group descriptors it read at open may be among the replayed blocks. */
 static int replay_journal(struct image *img, const char *path,
 			  const struct image_open_options *opts, char *why, size_t why_len)
 {
 	char reason[256];
-	int rc = journal_replay(img, &img->overlay, &img->replay, reason, sizeof(reason));
+	int rc = replay_from_journal_inode(img, reason, sizeof(reason));
 
 	if (rc) {
 		say(why, why_len, "%s: the journal needs recovery and cannot be replayed: %s", path,
@@ -253,40 +255,74 @@ int image_format_stats(const struct image *img, char *buf, size_t len)
 	return n < 0 ? 0 : (n < (int)len ? n : (int)len - 1);
 }
 
-int image_open(const char *path, const struct image_open_options *opts, struct image **out,
-	       char *why, size_t why_len)
+/* The filesystem view of the source (image_data): bounded to the filesystem's bytes, with the
+ * replayed journal laid over what the source returns. */
+static int data_preadv(struct byte_source *data, const struct iovec *iov, int iovcnt, size_t len,
+		       uint64_t pos)
+{
+	struct image *img = (struct image *)((char *)data - offsetof(struct image, data));
+	int rc = byte_source_preadv(img->src, iov, iovcnt, len, pos);
+
+	if (rc == 0 && img->replayed)
+		overlay_apply_iov(&img->overlay, pos, iov, iovcnt);
+	return rc;
+}
+
+static void data_done_with(struct byte_source *data, uint64_t pos, uint64_t len)
+{
+	struct image *img = (struct image *)((char *)data - offsetof(struct image, data));
+	byte_source_done_with(img->src, pos, len);
+}
+
+static void data_close(struct byte_source *data)
+{
+	(void)data; /* part of the image: image_close frees it */
+}
+
+static const struct byte_source_ops data_ops = {
+    .preadv = data_preadv, .done_with = data_done_with, .close = data_close};
+
+/* Steps 2-4 of the lifecycle in image.h. */
+static int open_checked(struct image *img, const char *name, const struct image_open_options *opts,
+			char *why, size_t why_len)
+{
+	int rc = open_ext2fs(img, name, opts, why, why_len);
+
+	if (rc == 0)
+		rc = check_features(img->fs, opts, why, why_len);
+	if (rc)
+		return rc;
+	img->block_size = img->fs->blocksize;
+	img->fs_bytes = ext2fs_blocks_count(img->fs->super) * (uint64_t)img->block_size;
+	img->inode_count = img->fs->super->s_inodes_count;
+	img->data.size = img->fs_bytes;
+	rc = check_size(img, name, why, why_len);
+	if (rc == 0 && needs_replay(img->fs, opts))
+		rc = replay_journal(img, name, opts, why, why_len);
+	if (rc == 0)
+		rc = check_structure(img, name, why, why_len);
+	return rc;
+}
+
+int image_open_source(struct byte_source *src, const char *name,
+		      const struct image_open_options *opts, struct image **out, char *why,
+		      size_t why_len)
 {
 	struct image *img = calloc(1, sizeof(*img));
 	int rc;
 
 	why[0] = '\0';
-	if (!img)
+	if (!img) {
+		byte_source_close(src);
+		snprintf(why, why_len, "out of memory");
 		return -ENOMEM;
-	img->data_fd = -1;
-	img->offset = opts->offset;
-	img->limit_is_partition = opts->size_limit != 0;
-	img->fadvise_dontneed = true;
-	pthread_mutex_init(&img->fs_lock, NULL);
-	initialize_ext2_error_table();
-
-	rc = open_data_fd(img, path, why, why_len);
-	if (rc == 0)
-		rc = measure_window(img, opts, path, why, why_len);
-	if (rc == 0)
-		rc = open_ext2fs(img, path, opts, why, why_len);
-	if (rc == 0)
-		rc = check_features(img->fs, opts, why, why_len);
-	if (rc < 0) {
-		image_close(img);
-		return rc;
 	}
-	img->block_size = img->fs->blocksize;
-	img->fs_bytes = ext2fs_blocks_count(img->fs->super) * (uint64_t)img->block_size;
-	rc = check_size(img, path, why, why_len);
-	if (rc == 0 && needs_replay(img->fs, opts))
-		rc = replay_journal(img, path, opts, why, why_len);
-	if (rc == 0)
-		rc = check_structure(img, path, why, why_len);
+	img->src = src;
+	img->src_is_partition = opts->size_limit != 0;
+	img->data.ops = &data_ops;
+	mutex_init(&img->fs_lock);
+	initialize_ext2_error_table();
+	rc = open_checked(img, name, opts, why, why_len);
 	if (rc < 0) {
 		image_close(img);
 		return rc;
@@ -295,78 +331,66 @@ int image_open(const char *path, const struct image_open_options *opts, struct i
 	return 0;
 }
 
+int image_open(const char *path, const struct image_open_options *opts, struct image **out,
+	       char *why, size_t why_len)
+{
+	struct byte_source *src;
+	int rc;
+
+	why[0] = '\0';
+	rc = byte_source_open_file(path, opts->offset, opts->size_limit, !opts->keep_host_cache,
+				   &src, why, why_len);
+	return rc ? rc : image_open_source(src, path, opts, out, why, why_len);
+}
+
 void image_close(struct image *img)
 {
 	if (!img)
 		return;
 	if (img->fs)
 		ext2fs_close_free(&img->fs);
-	if (img->data_fd >= 0)
-		close(img->data_fd);
+	byte_source_close(img->src);
 	overlay_free(&img->overlay);
-	pthread_mutex_destroy(&img->fs_lock);
+	mutex_destroy(&img->fs_lock);
 	free(img);
 }
 
-void image_lock(struct image *img)
+void image_lock(struct image *img) NO_TSA
 {
-	pthread_mutex_lock(&img->fs_lock);
+	mutex_lock(&img->fs_lock);
 }
 
-void image_unlock(struct image *img)
+void image_unlock(struct image *img) NO_TSA
 {
-	pthread_mutex_unlock(&img->fs_lock);
+	mutex_unlock(&img->fs_lock);
 }
 
-int image_pread(struct image *img, void *buf, size_t len, uint64_t pos)
+ext2_filsys image_fs(struct image *img)
 {
-	struct iovec iov = {.iov_base = buf, .iov_len = len};
-	return image_preadv(img, &iov, 1, len, pos);
+	return img->fs;
 }
 
-/* preadv until `len` bytes are in; `local` (a scratch copy of the iovecs) is consumed. */
-static int read_all(struct image *img, struct iovec *local, int iovcnt, size_t len, uint64_t pos)
+struct byte_source *image_data(struct image *img)
 {
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = preadv(img->data_fd, local, iovcnt, (off_t)(img->offset + pos + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -EIO; /* error, or the image is shorter than the filesystem says */
-		done += (size_t)n;
-		/* Skip the iovecs a partial read filled, then retry the rest. */
-		while (iovcnt > 0 && (size_t)n >= local[0].iov_len) {
-			n -= (ssize_t)local[0].iov_len;
-			memmove(local, local + 1, sizeof(*local) * (size_t)--iovcnt);
-		}
-		if (iovcnt > 0) {
-			local[0].iov_base = (char *)local[0].iov_base + n;
-			local[0].iov_len -= (size_t)n;
-		}
-	}
-	return 0;
+	return &img->data;
 }
 
-int image_preadv(struct image *img, const struct iovec *iov, int iovcnt, size_t len, uint64_t pos)
+struct byte_source *image_source(struct image *img)
 {
-	struct iovec local[IMAGE_MAX_IOV];
-	int rc;
-
-	if (pos > img->fs_bytes || len > img->fs_bytes - pos ||
-	    iovcnt > (int)(sizeof(local) / sizeof(local[0])))
-		return -EIO;
-	memcpy(local, iov, sizeof(*iov) * (size_t)iovcnt);
-	rc = read_all(img, local, iovcnt, len, pos);
-	if (rc == 0 && img->replayed)
-		overlay_apply_iov(&img->overlay, pos, iov, iovcnt);
-	return rc;
+	return img->src;
 }
 
-void image_drop_cache(struct image *img, uint64_t pos, uint64_t len)
+unsigned image_block_size(const struct image *img)
 {
-	if (img->fadvise_dontneed)
-		posix_fadvise(img->data_fd, (off_t)(img->offset + pos), (off_t)len,
-			      POSIX_FADV_DONTNEED);
+	return img->block_size;
+}
+
+uint64_t image_block_count(const struct image *img)
+{
+	return img->fs_bytes / img->block_size;
+}
+
+uint32_t image_inode_count(const struct image *img)
+{
+	return img->inode_count;
 }

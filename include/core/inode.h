@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 struct image;
+struct extmap;
 
 #define INODE_ROOT 2
 
@@ -21,5 +22,9 @@ int inode_stat(struct image *img, uint32_t ino, struct stat *st, uint64_t *gener
 /* Copies the symlink target (not NUL-terminated) into a malloc'd buffer. -EINVAL if `ino` is
  * not a symlink, -EIO if it is corrupt. */
 int inode_readlink(struct image *img, uint32_t ino, char **target, size_t *len);
+
+/* A regular file's size and block map (extmap.h), read once for the pager. Returns 0, -EIO
+ * for an unreadable inode or a corrupt map, or -ENOMEM. */
+int inode_file_map(struct image *img, uint32_t ino, uint64_t *size, struct extmap *map);
 
 #endif

@@ -1,0 +1,26 @@
+/*
+ * image_fs — the image as libext2fs sees it, for the metadata readers only (extmap, inode, dir,
+ * xattr, statfs). Nothing above them includes this header: the pager and the FUSE layer see
+ * `struct image` through image.h and never a libext2fs type.
+ *
+ * libext2fs is not thread-safe: every call into it happens with the image lock held, and
+ * clang's -Wthread-safety checks that image_fs() is only called so.
+ */
+#ifndef EXT4PAGER_IMAGE_FS_H
+#define EXT4PAGER_IMAGE_FS_H
+
+#include "image.h"
+
+#include <ext2fs/ext2fs.h>
+
+void image_lock(struct image *img) ACQUIRE(*img);
+void image_unlock(struct image *img) RELEASE(*img);
+
+/* libext2fs's handle of the open filesystem. */
+ext2_filsys image_fs(struct image *img) REQUIRES(*img);
+
+/* libext2fs error → negative errno (a checksum mismatch is -EBADMSG, as the kernel's
+ * EFSBADCRC). */
+int image_errno(errcode_t err);
+
+#endif

@@ -1,0 +1,112 @@
+/*
+ * pager — the registry of paged files, the port, and the pager threads (the Starnix pager,
+ * src/starnix/kernel/fs/ext4/pager.rs; the per-file record is its Ext4PagedFile).
+ *
+ *   open    → pager_register(ino): one file record and VMO per inode, shared by every open;
+ *             the open gets a child handle. The size and extent map are loaded once, here,
+ *             through the backing's `load`.
+ *   READ    → pager_read(handle, off, len): replies from present pages; missing ones become page
+ *             requests (page_source.h). The pager is their provider: it queues each on the port
+ *             without allocating, and a pager thread has supply.c fill the pages from the
+ *             backing's byte source, then completes the request.
+ *   release → pager_release(handle): the last child queues the file's zero-children packet; a
+ *             pager thread re-checks under the registry lock that no open came back meanwhile,
+ *             unregisters the file and reclaims its VMO's pages.
+ *
+ * Locks, in the order they may be taken: registry_lock → vmo->lock → port_lock. registry_lock
+ * guards the registry, every file record's children/refs/queued flag and the handle list;
+ * port_lock guards the queues. None is held while the backing is read.
+ */
+#ifndef EXT4PAGER_PAGER_H
+#define EXT4PAGER_PAGER_H
+
+#include "byte_source.h"
+#include "extmap.h"
+#include "vmo.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PAGER_DEFAULT_READAHEAD (128u << 10)
+#define PAGER_DEFAULT_CACHE	(64u << 20)
+#define PAGER_MAX_THREADS	64
+
+/* Where files' bytes come from. Both borrowed for the pager's life. */
+struct pager_backing {
+	struct byte_source *data; /* extent maps' physical blocks are offsets into it */
+	/* Loads file `ino`'s size and map: 0, -EIO, -ENOMEM. May be NULL (pager_register_map
+	 * only). Called without any pager lock, possibly from several threads at once. */
+	int (*load)(void *ctx, uint32_t ino, uint64_t *size, struct extmap *map);
+	void *ctx;
+};
+
+struct pager_config {
+	unsigned threads;     /* pager threads; 0 = default */
+	uint64_t readahead;   /* bytes; requests end on a multiple of it */
+	uint64_t cache_bytes; /* budget for present pages */
+};
+
+/* The counters, declared once: X(name, what it counts). */
+#define PAGER_COUNTERS(X)                                                                          \
+	X(page_requests, "requests sent to pager threads")                                         \
+	X(coalesced_waits, "reads that waited on another reader's request")                        \
+	X(bytes_read, "bytes read from the image")                                                 \
+	X(pages_supplied, "data pages supplied")                                                   \
+	X(zero_pages, "pages supplied as zeros (holes, unwritten, past EOF)")                      \
+	X(failed_ranges, "requests that failed (some range got EIO)")                              \
+	X(vmos_registered, "files registered")                                                     \
+	X(vmos_reclaimed, "files reclaimed after their last child")                                \
+	X(vmos_live, "files registered now")                                                       \
+	X(read_hits, "reads served without any page request")
+/* Read off the cache when stats are taken. */
+#define PAGER_GAUGES(X)                                                                            \
+	X(pages_evicted, "pages evicted to stay in the budget")                                    \
+	X(cache_bytes, "frames in use by VMOs")                                                    \
+	X(cache_budget, "the cache budget")
+
+struct pager_stats {
+#define PAGER_STAT_FIELD(name, what) uint64_t name;
+	PAGER_COUNTERS(PAGER_STAT_FIELD) PAGER_GAUGES(PAGER_STAT_FIELD)
+#undef PAGER_STAT_FIELD
+};
+
+struct pager;
+struct pager_handle; /* a child: what an open file holds */
+
+int pager_create(const struct pager_backing *backing, const struct pager_config *cfg,
+		 struct pager **out);
+/* Starts the pager threads. Separate from create so a daemon can fork first. */
+int pager_start(struct pager *p);
+/* Releases what is still open, stops the threads (after they drain the port) and frees
+ * everything. */
+void pager_destroy(struct pager *p);
+
+/* Registers (or reuses) the file `ino`. Returns 0, -EIO, -ENOMEM. */
+int pager_register(struct pager *p, uint32_t ino, struct pager_handle **out);
+/* Registers file `ino` with a given size and map (taken over) instead of loading it: for tests
+ * and fuzzing, and any caller that has the map already. */
+int pager_register_map(struct pager *p, uint32_t ino, uint64_t size, struct extmap *map,
+		       struct pager_handle **out);
+/* Drops the child handle `h` (and frees it). */
+void pager_release(struct pager *p, struct pager_handle *h);
+/* The VMO behind a handle (tests, diagnostics); valid while the handle is. */
+struct vmo *pager_handle_vmo(const struct pager_handle *h);
+
+/*
+ * Reads [off, off+len) (len ≤ VMO_READ_MAX) into a pinned view, waiting for page requests as
+ * needed. Returns 0 (view->len may be < len at EOF), or a negative errno. On 0, the caller
+ * writes view->iov out and then calls pager_view_release.
+ */
+int pager_read(struct pager *p, struct pager_handle *h, uint64_t off, size_t len,
+	       struct vmo_view *view);
+void pager_view_release(struct pager *p, struct vmo_view *view);
+
+/* SEEK_DATA/SEEK_HOLE on the file behind `h` (see extmap_seek). */
+int pager_seek(struct pager_handle *h, uint64_t off, bool want_data, uint64_t *out);
+
+void pager_get_stats(struct pager *p, struct pager_stats *out);
+/* Writes the stats as "name value" lines. Returns the length (like snprintf). */
+int pager_format_stats(const struct pager_stats *s, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,565 @@
+#include "pager.h"
+
+#include "list.h"
+#include "lock.h"
+#include "page_source.h"
+#include "supply.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define REGISTRY_BUCKETS 4096
+
+/*
+ * The pager's record of one paged file. Alive while anything refers to it: the registry
+ * (while registered), each child handle, a queued zero-children packet.
+ */
+struct pager_file {
+	uint32_t ino;		      /* immutable */
+	struct vmo *vmo;	      /* immutable; one reference, dropped when the file goes */
+	struct pager_file *hash_next; /* guarded by: registry_lock */
+	bool registered;	      /* guarded by: registry_lock */
+	int children;		      /* guarded by: registry_lock; open handles */
+	int refs;		      /* guarded by: registry_lock */
+	bool zero_queued;	      /* guarded by: registry_lock; zero_link is on the port */
+	struct list_node zero_link;   /* guarded by: port_lock; the zero-children packet */
+};
+
+struct pager_handle {
+	struct pager_file *file;
+	struct list_node link; /* guarded by: registry_lock; the pager's live handles */
+};
+
+struct pager {
+	struct page_provider provider; /* first: page_source calls back through it */
+	struct pager_backing backing;  /* immutable */
+	struct vmo_cache cache;
+	struct pager_config cfg; /* immutable after create */
+	size_t page_size;	 /* immutable */
+
+	struct mutex registry_lock;
+	struct pager_file **registry; /* guarded by: registry_lock; hash by inode */
+	struct list_node handles;     /* guarded by: registry_lock */
+
+	struct mutex port_lock;
+	pthread_cond_t port_ready;	/* signalled when a packet is queued or on quit */
+	struct list_node reads;		/* guarded by: port_lock; page_request.port_link */
+	struct list_node zero_children; /* guarded by: port_lock; pager_file.zero_link */
+	bool quitting;			/* guarded by: port_lock */
+
+	pthread_t threads[PAGER_MAX_THREADS];
+	unsigned nthreads; /* threads started */
+
+	struct {
+#define PAGER_ATOMIC_FIELD(name, what) _Atomic uint64_t name;
+		PAGER_COUNTERS(PAGER_ATOMIC_FIELD)
+#undef PAGER_ATOMIC_FIELD
+	} stats;
+};
+
+#define COUNT(p, name, n) atomic_fetch_add(&(p)->stats.name, (n))
+
+/* ---- the port ---- */
+
+/* page_provider.send: queues a new page request. Called under vmo->lock; never allocates. */
+static void port_send_read(struct page_provider *provider, struct page_request *req)
+{
+	struct pager *p = (struct pager *)provider;
+
+	mutex_lock(&p->port_lock);
+	list_push_back(&p->reads, &req->port_link);
+	pthread_cond_signal(&p->port_ready);
+	mutex_unlock(&p->port_lock);
+	COUNT(p, page_requests, 1);
+}
+
+static void port_send_zero_children(struct pager *p, struct pager_file *f)
+{
+	mutex_lock(&p->port_lock);
+	list_push_back(&p->zero_children, &f->zero_link);
+	pthread_cond_signal(&p->port_ready);
+	mutex_unlock(&p->port_lock);
+}
+
+/* The next packet: a read (*req) or a zero-children packet (*file). Blocks while the port is
+ * empty, unless `wait` is false or the pager is quitting; false when there is none. */
+static bool port_take(struct pager *p, bool wait, struct page_request **req,
+		      struct pager_file **file)
+{
+	struct list_node *n = NULL;
+
+	*req = NULL;
+	*file = NULL;
+	mutex_lock(&p->port_lock);
+	for (;;) {
+		if ((n = list_pop_front(&p->reads))) {
+			*req = list_entry(n, struct page_request, port_link);
+			break;
+		}
+		if ((n = list_pop_front(&p->zero_children))) {
+			*file = list_entry(n, struct pager_file, zero_link);
+			break;
+		}
+		if (!wait || p->quitting)
+			break;
+		mutex_wait(&p->port_ready, &p->port_lock);
+	}
+	mutex_unlock(&p->port_lock);
+	return n != NULL;
+}
+
+/* ---- the registry and file records ---- */
+
+static size_t registry_slot(uint32_t ino)
+{
+	return (ino * 2654435761u) % REGISTRY_BUCKETS;
+}
+
+static struct pager_file *registry_find_locked(struct pager *p, uint32_t ino)
+    REQUIRES(p->registry_lock)
+{
+	for (struct pager_file *f = p->registry[registry_slot(ino)]; f; f = f->hash_next)
+		if (f->ino == ino)
+			return f;
+	return NULL;
+}
+
+static void registry_insert_locked(struct pager *p, struct pager_file *f) REQUIRES(p->registry_lock)
+{
+	f->hash_next = p->registry[registry_slot(f->ino)];
+	p->registry[registry_slot(f->ino)] = f;
+	f->registered = true;
+	f->refs++;
+	COUNT(p, vmos_registered, 1);
+	COUNT(p, vmos_live, 1);
+}
+
+static void registry_remove_locked(struct pager *p, struct pager_file *f) REQUIRES(p->registry_lock)
+{
+	struct pager_file **pp = &p->registry[registry_slot(f->ino)];
+
+	while (*pp != f)
+		pp = &(*pp)->hash_next;
+	*pp = f->hash_next;
+	f->hash_next = NULL;
+	f->registered = false;
+	f->refs--;
+}
+
+/* Drops one reference; true when it was the last (the caller then calls file_free). */
+static bool file_put_locked(struct pager *p, struct pager_file *f) REQUIRES(p->registry_lock)
+{
+	(void)p;
+	assert(f->refs > 0);
+	return --f->refs == 0;
+}
+
+static void file_free(struct pager_file *f)
+{
+	vmo_put(f->vmo);
+	free(f);
+}
+
+static struct pager_file *file_create(struct pager *p, uint32_t ino, uint64_t size,
+				      struct extmap *map)
+{
+	struct pager_file *f = calloc(1, sizeof(*f));
+
+	if (!f) {
+		extmap_free(map);
+		return NULL;
+	}
+	f->vmo = vmo_create(&p->cache, size, map);
+	if (!f->vmo) {
+		free(f);
+		return NULL;
+	}
+	f->ino = ino;
+	list_init(&f->zero_link);
+	return f;
+}
+
+/* A new child of `f`; caller holds registry_lock and has a handle allocated. */
+static struct pager_handle *adopt_child_locked(struct pager *p, struct pager_file *f,
+					       struct pager_handle *h) REQUIRES(p->registry_lock)
+{
+	f->children++;
+	f->refs++;
+	h->file = f;
+	list_push_back(&p->handles, &h->link);
+	return h;
+}
+
+/* The seed's VMO_ZERO_CHILDREN handler: an open may have come back since the packet was sent.
+ */
+static void handle_zero_children(struct pager *p, struct pager_file *f)
+{
+	bool reclaim = false, last;
+
+	mutex_lock(&p->registry_lock);
+	f->zero_queued = false;
+	if (f->children == 0 && f->registered) {
+		registry_remove_locked(p, f);
+		reclaim = true;
+	}
+	last = file_put_locked(p, f); /* the packet's */
+	mutex_unlock(&p->registry_lock);
+	if (reclaim) {
+		/* Unregistered with no children: nothing can find the file any more. */
+		vmo_reclaim(f->vmo);
+		COUNT(p, vmos_reclaimed, 1);
+		atomic_fetch_sub(&p->stats.vmos_live, 1);
+	}
+	if (last)
+		file_free(f);
+}
+
+/* ---- the pager threads ---- */
+
+static void serve_read(struct pager *p, struct supply_buffer *buf, struct page_request *req)
+{
+	struct supply_job job = {.vmo = req->vmo, .src = p->backing.data};
+	struct supply_result res = {.next_page = req->first};
+	bool reclaimed;
+	int rc = -EIO;
+
+	mutex_lock(&req->vmo->lock);
+	reclaimed = req->vmo->reclaimed;
+	mutex_unlock(&req->vmo->lock);
+	if (buf && !reclaimed)
+		rc = supply_range(buf, &job, req->first, req->end, &res);
+	COUNT(p, bytes_read, res.bytes_read);
+	COUNT(p, pages_supplied, res.pages_supplied);
+	COUNT(p, zero_pages, res.zero_pages);
+	/* Counted before the waiters wake, so a reader that saw the error also sees it counted. */
+	if (rc < 0)
+		COUNT(p, failed_ranges, 1);
+	page_source_complete(req, rc, res.next_page);
+	vmo_cache_trim(&p->cache);
+}
+
+/* Handles one packet taken off the port. Without a buffer, reads fail (nobody hangs). */
+static void handle_packet(struct pager *p, struct supply_buffer *buf, struct page_request *req,
+			  struct pager_file *file)
+{
+	if (req)
+		serve_read(p, buf, req);
+	else
+		handle_zero_children(p, file);
+}
+
+static void *pager_thread(void *arg)
+{
+	struct pager *p = arg;
+	struct supply_buffer *buf = supply_buffer_create(&p->cache.pool);
+	struct page_request *req;
+	struct pager_file *file;
+
+	while (port_take(p, true, &req, &file))
+		handle_packet(p, buf, req, file);
+	supply_buffer_destroy(buf);
+	return NULL;
+}
+
+static unsigned default_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 2 ? 2 : (n > 8 ? 8 : (unsigned)n);
+}
+
+static void configure(struct pager *p, const struct pager_config *cfg)
+{
+	p->cfg = *cfg;
+	if (!p->cfg.threads)
+		p->cfg.threads = default_threads();
+	if (p->cfg.threads > PAGER_MAX_THREADS)
+		p->cfg.threads = PAGER_MAX_THREADS;
+	if (!p->cfg.readahead)
+		p->cfg.readahead = PAGER_DEFAULT_READAHEAD;
+	if (!p->cfg.cache_bytes)
+		p->cfg.cache_bytes = PAGER_DEFAULT_CACHE;
+}
+
+int pager_create(const struct pager_backing *backing, const struct pager_config *cfg,
+		 struct pager **out)
+{
+	struct pager *p = calloc(1, sizeof(*p));
+	int rc;
+
+	if (!p)
+		return -ENOMEM;
+	p->provider.send = port_send_read;
+	p->backing = *backing;
+	configure(p, cfg);
+	rc = vmo_cache_init(&p->cache, p->cfg.cache_bytes);
+	p->registry = calloc(REGISTRY_BUCKETS, sizeof(*p->registry));
+	if (rc || !p->registry) {
+		if (rc == 0)
+			vmo_cache_destroy(&p->cache);
+		free(p->registry);
+		free(p);
+		return rc ? rc : -ENOMEM;
+	}
+	p->page_size = p->cache.pool.page_size;
+	if (p->cfg.readahead < p->page_size)
+		p->cfg.readahead = p->page_size;
+	mutex_init(&p->registry_lock);
+	mutex_init(&p->port_lock);
+	pthread_cond_init(&p->port_ready, NULL);
+	list_init(&p->handles);
+	list_init(&p->reads);
+	list_init(&p->zero_children);
+	*out = p;
+	return 0;
+}
+
+int pager_start(struct pager *p)
+{
+	sigset_t all, old;
+	int rc = 0;
+
+	/* Signals belong to the thread that runs the FUSE loop: one taken by a pager thread
+	 * would set the exit flag without waking the loop, and SIGTERM would not unmount. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	while (p->nthreads < p->cfg.threads) {
+		if (pthread_create(&p->threads[p->nthreads], NULL, pager_thread, p) != 0) {
+			rc = p->nthreads ? 0 : -EAGAIN;
+			break;
+		}
+		p->nthreads++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+/* Frees every file still registered; no thread runs any more. */
+static void registry_clear(struct pager *p)
+{
+	mutex_lock(&p->registry_lock);
+	for (size_t i = 0; i < REGISTRY_BUCKETS; i++) {
+		while (p->registry[i]) {
+			struct pager_file *f = p->registry[i];
+			registry_remove_locked(p, f);
+			if (f->refs == 0)
+				file_free(f);
+		}
+	}
+	mutex_unlock(&p->registry_lock);
+}
+
+void pager_destroy(struct pager *p)
+{
+	struct page_request *req;
+	struct pager_file *file;
+
+	/* Files still open when the session ended (a lazy unmount, a signal) are released here,
+	 * while the threads still run to reclaim their VMOs. No request can come in any more. */
+	for (;;) {
+		struct list_node *n;
+		mutex_lock(&p->registry_lock);
+		n = list_empty(&p->handles) ? NULL : p->handles.next;
+		mutex_unlock(&p->registry_lock);
+		if (!n)
+			break;
+		pager_release(p, list_entry(n, struct pager_handle, link));
+	}
+	mutex_lock(&p->port_lock);
+	p->quitting = true; /* the threads drain the port first: port_take prefers packets */
+	pthread_cond_broadcast(&p->port_ready);
+	mutex_unlock(&p->port_lock);
+	for (unsigned i = 0; i < p->nthreads; i++)
+		pthread_join(p->threads[i], NULL);
+	while (port_take(p, false, &req, &file)) /* never started: fail and reclaim here */
+		handle_packet(p, NULL, req, file);
+	registry_clear(p);
+	free(p->registry);
+	vmo_cache_destroy(&p->cache);
+	pthread_cond_destroy(&p->port_ready);
+	mutex_destroy(&p->port_lock);
+	mutex_destroy(&p->registry_lock);
+	free(p);
+}
+
+/* Registers `fresh` (a new file with no references) unless another open registered the inode
+ * first; either way the result gets a child handle `h`. */
+static struct pager_handle *register_or_adopt(struct pager *p, struct pager_file *fresh,
+					      struct pager_handle *h)
+{
+	struct pager_file *f;
+
+	mutex_lock(&p->registry_lock);
+	f = registry_find_locked(p, fresh->ino);
+	if (!f) {
+		registry_insert_locked(p, fresh);
+		f = fresh;
+		fresh = NULL;
+	}
+	adopt_child_locked(p, f, h);
+	mutex_unlock(&p->registry_lock);
+	if (fresh)
+		file_free(fresh);
+	return h;
+}
+
+static int register_loaded(struct pager *p, uint32_t ino, uint64_t size, struct extmap *map,
+			   struct pager_handle *h, struct pager_handle **out)
+{
+	struct pager_file *f = file_create(p, ino, size, map);
+
+	if (!f) {
+		free(h);
+		return -ENOMEM;
+	}
+	*out = register_or_adopt(p, f, h);
+	return 0;
+}
+
+int pager_register(struct pager *p, uint32_t ino, struct pager_handle **out)
+{
+	struct pager_handle *h = malloc(sizeof(*h));
+	struct pager_file *f;
+	struct extmap map;
+	uint64_t size = 0;
+	int rc;
+
+	if (!h)
+		return -ENOMEM;
+	mutex_lock(&p->registry_lock);
+	f = registry_find_locked(p, ino);
+	if (f)
+		*out = adopt_child_locked(p, f, h);
+	mutex_unlock(&p->registry_lock);
+	if (f)
+		return 0;
+	/* Loaded without the registry lock; if another open raced us, its file wins. */
+	rc = p->backing.load ? p->backing.load(p->backing.ctx, ino, &size, &map) : -EIO;
+	if (rc) {
+		free(h);
+		return rc;
+	}
+	return register_loaded(p, ino, size, &map, h, out);
+}
+
+int pager_register_map(struct pager *p, uint32_t ino, uint64_t size, struct extmap *map,
+		       struct pager_handle **out)
+{
+	struct pager_handle *h = malloc(sizeof(*h));
+
+	if (!h) {
+		extmap_free(map);
+		return -ENOMEM;
+	}
+	return register_loaded(p, ino, size, map, h, out);
+}
+
+void pager_release(struct pager *p, struct pager_handle *h)
+{
+	struct pager_file *f = h->file;
+	bool last;
+
+	mutex_lock(&p->registry_lock);
+	list_remove(&h->link);
+	assert(f->children > 0);
+	if (--f->children == 0 && !f->zero_queued) {
+		f->zero_queued = true;
+		f->refs++; /* the packet's */
+		port_send_zero_children(p, f);
+	}
+	last = file_put_locked(p, f);
+	mutex_unlock(&p->registry_lock);
+	if (last)
+		file_free(f);
+	free(h);
+}
+
+struct vmo *pager_handle_vmo(const struct pager_handle *h)
+{
+	return h->file->vmo;
+}
+
+int pager_read(struct pager *p, struct pager_handle *h, uint64_t off, size_t len,
+	       struct vmo_view *view)
+{
+	struct vmo *vmo = h->file->vmo;
+	struct page_source_result res = {0};
+	uint64_t first, last, ra = p->cfg.readahead / p->page_size;
+	int rc;
+
+	view->vmo = vmo;
+	view->iovcnt = 0;
+	view->len = 0;
+	view->npinned = 0;
+	if (off >= vmo->size || len == 0)
+		return 0;
+	if (len > vmo->size - off)
+		len = (size_t)(vmo->size - off);
+	if (len > VMO_READ_MAX)
+		return -EINVAL;
+	first = off / p->page_size;
+	last = (off + len - 1) / p->page_size;
+
+	mutex_lock(&vmo->lock);
+	rc = vmo_pin_locked(vmo, first, last, view);
+	if (rc == 0) {
+		rc = page_source_get_pages_locked(vmo, &p->provider, first, last,
+						  (last / ra + 1) * ra, &res);
+		if (rc == 0)
+			vmo_view_fill_locked(vmo, off, len, view);
+		else
+			vmo_unpin_locked(vmo, view);
+	}
+	mutex_unlock(&vmo->lock);
+	COUNT(p, coalesced_waits, res.coalesced_waits);
+	if (rc == 0)
+		vmo_get(vmo); /* the view's: the file may be released before the view is */
+	if (rc == 0 && res.requests_sent == 0)
+		COUNT(p, read_hits, 1);
+	return rc;
+}
+
+void pager_view_release(struct pager *p, struct vmo_view *view)
+{
+	(void)p;
+	if (!view->vmo || view->npinned == 0)
+		return;
+	mutex_lock(&view->vmo->lock);
+	vmo_unpin_locked(view->vmo, view);
+	mutex_unlock(&view->vmo->lock);
+	vmo_put(view->vmo);
+	view->vmo = NULL;
+}
+
+int pager_seek(struct pager_handle *h, uint64_t off, bool want_data, uint64_t *out)
+{
+	/* The map and size are immutable while the handle holds its child reference. */
+	return extmap_seek(&h->file->vmo->map, h->file->vmo->size, off, want_data, out);
+}
+
+void pager_get_stats(struct pager *p, struct pager_stats *s)
+{
+#define PAGER_LOAD(name, what) s->name = atomic_load(&p->stats.name);
+	PAGER_COUNTERS(PAGER_LOAD)
+#undef PAGER_LOAD
+	s->pages_evicted = atomic_load(&p->cache.pages_evicted);
+	s->cache_bytes = pagepool_in_use(&p->cache.pool) * p->page_size;
+	s->cache_budget = p->cache.budget_pages * p->page_size;
+}
+
+int pager_format_stats(const struct pager_stats *s, char *buf, size_t len)
+{
+	size_t n = 0;
+
+#define PAGER_PRINT(name, what)                                                                    \
+	n += (size_t)snprintf(buf + (n < len ? n : len), n < len ? len - n : 0, #name " %llu\n",   \
+			      (unsigned long long)s->name);
+	PAGER_COUNTERS(PAGER_PRINT)
+	PAGER_GAUGES(PAGER_PRINT)
+#undef PAGER_PRINT
+	    return (int)n;
+}
