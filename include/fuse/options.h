@@ -6,9 +6,12 @@
  *   ext4pager --list-partitions IMAGE
  *   ext4pager --stats MOUNTPOINT | -h | --help | -V | --version
  *
- * ext4pager's own -o options are parsed here; the ones the FUSE mount understands are
- * collected, validated against a known list, into `fuse_opts` for the FUSE layer. Anything else
- * is an error: a typo must not be silently ignored on a tool that mounts untrusted images.
+ * The command line goes through libfuse's fuse_opt_parse with one option table (options.c), as
+ * libfuse's example/passthrough_ll.c and squashfuse's ll_main.c do: -o lists are split there,
+ * `\,` is a comma inside a value, and every option is matched against the table. ext4pager's
+ * own options fill the struct; the FUSE mount options it accepts are collected, escaped, into
+ * `fuse_opts`. Anything else is an error: a typo must not be silently ignored on a tool that
+ * mounts untrusted images.
  */
 #ifndef EXT4PAGER_OPTIONS_H
 #define EXT4PAGER_OPTIONS_H
@@ -26,22 +29,26 @@ struct options {
 	char **command;		      /* run mode: argv of the command, NULL-terminated */
 	int partition;		      /* -o partition=N; 0 = none */
 	unsigned idle_timeout;	      /* seconds; 0 = never */
-	bool foreground, debug, single_thread, help, version;
+	/* int, not bool: fuse_opt_parse stores table values as int */
+	int foreground, single_thread;
+	bool debug, help, version;
 	uint64_t offset;
 	unsigned pager_threads;	 /* 0 = default */
 	uint64_t readahead;	 /* 0 = default */
 	uint64_t cache_size;	 /* 0 = default */
 	uint64_t dir_cache_size; /* 0 = default */
 	unsigned read_ahead_kb;	 /* the FUSE mount's bdi readahead; 0 = leave the kernel's */
-	bool fadvise;		 /* drop image ranges from the host cache after reading */
-	bool norecovery;
-	bool allow_other;
-	char fsname[4096];    /* "" = the image's absolute path */
-	char fuse_opts[4096]; /* comma-separated options for the FUSE mount */
+	int fadvise;		 /* drop image ranges from the host cache after reading */
+	int norecovery;
+	int allow_other;
+	char *fsname;	 /* owned; NULL = the image's absolute path */
+	char *fuse_opts; /* owned; escaped, comma-separated options for the FUSE mount, or NULL */
 };
 
-/* Parses argv. Returns 0, or -EINVAL with a one-line message in `why`. */
+/* Parses argv. Returns 0, or -EINVAL (-ENOMEM) with a one-line message in `why`; call
+ * options_free either way. */
 int options_parse(int argc, char **argv, struct options *o, char *why, size_t why_len);
+void options_free(struct options *o);
 
 /* Parses "123", "0x1000", "64K", "16M", "2G" into bytes. Returns 0 or -EINVAL. */
 int options_parse_size(const char *s, uint64_t *out);

@@ -59,30 +59,42 @@ static int daemon_mode(const struct options *o, const char *image_path)
 	return status;
 }
 
-int main(int argc, char **argv)
+/* What the parsed command line asks for; returns the exit status. */
+static int dispatch(const struct options *o)
 {
-	struct options o;
-	char why[512], image_path[PATH_MAX];
+	char image_path[PATH_MAX];
 
-	if (options_parse(argc, argv, &o, why, sizeof(why)) != 0)
-		return session_fail("%s", why);
-	if (o.help) {
+	if (o->help) {
 		fputs(options_usage(), stdout);
 		return 0;
 	}
-	if (o.version) {
+	if (o->version) {
 		printf("ext4pager %s (libfuse %s)\n", EXT4PAGER_VERSION, fuse_pkgversion());
 		return 0;
 	}
-	if (o.stats_mountpoint)
-		return print_stats(o.stats_mountpoint);
-	if (o.list_partitions)
-		return list_partitions(o.list_partitions);
-	if (!realpath(o.image, image_path)) {
-		session_fail("cannot open image %s: %s", o.image, strerror(errno));
-		return o.run_mode ? 125 : 1;
+	if (o->stats_mountpoint)
+		return print_stats(o->stats_mountpoint);
+	if (o->list_partitions)
+		return list_partitions(o->list_partitions);
+	if (!realpath(o->image, image_path)) {
+		session_fail("cannot open image %s: %s", o->image, strerror(errno));
+		return o->run_mode ? 125 : 1;
 	}
-	if (o.run_mode)
-		return run_mode(&o, image_path);
-	return daemon_mode(&o, image_path);
+	if (o->run_mode)
+		return run_mode(o, image_path);
+	return daemon_mode(o, image_path);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	char why[512];
+	int status;
+
+	if (options_parse(argc, argv, &o, why, sizeof(why)) != 0)
+		status = session_fail("%s", why);
+	else
+		status = dispatch(&o);
+	options_free(&o);
+	return status;
 }

@@ -1,6 +1,12 @@
 #include "options.h"
 
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+#include <fuse_opt.h>
+
 #include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,209 +95,285 @@ int options_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* FUSE/mount options passed through unchanged. */
-static bool is_fuse_option(const char *opt)
+/* What the option table's keys ask of opt_proc. */
+enum {
+	KEY_HELP,
+	KEY_VERSION,
+	KEY_DEBUG,
+	KEY_FUSE,   /* a FUSE mount option: passed to the mount unchanged */
+	KEY_IGNORE, /* fstab and mount(8) bookkeeping that means nothing to the filesystem */
+	KEY_RW,
+	KEY_NUMBER, /* one of NUMERIC_OPTIONS: "name=value" */
+};
+
+/*
+ * The options with a number, declared once: X(name, field, min, max). Sizes take K/M/G.
+ * Fields are uint64_t, unsigned or int; number_fields below stores each in its width.
+ */
+#define NUMERIC_OPTIONS(X)                                                                         \
+	X(offset, offset, 0, UINT64_MAX >> 1)                                                      \
+	X(partition, partition, 1, 4096)                                                           \
+	X(idle_timeout, idle_timeout, 1, 1u << 30)                                                 \
+	X(pager_threads, pager_threads, 1, 64)                                                     \
+	X(readahead, readahead, 4096, 64u << 20)                                                   \
+	X(cache_size, cache_size, 1u << 20, 1ull << 40)                                            \
+	X(dir_cache_size, dir_cache_size, 1u << 20, 1ull << 40)                                    \
+	X(read_ahead_kb, read_ahead_kb, 0, 1u << 20)
+
+struct numeric_option {
+	const char *name;
+	size_t offset, width;
+	uint64_t min, max;
+};
+
+static const struct numeric_option numeric_options[] = {
+#define NUMERIC_ROW(n, f, lo, hi)                                                                  \
+	{#n, offsetof(struct options, f), sizeof(((struct options *)0)->f), lo, hi},
+    NUMERIC_OPTIONS(NUMERIC_ROW)
+#undef NUMERIC_ROW
+};
+
+#define OPT(templ, field, value) {templ, offsetof(struct options, field), value}
+
+static const struct fuse_opt option_table[] = {
+    FUSE_OPT_KEY("-h", KEY_HELP),
+    FUSE_OPT_KEY("--help", KEY_HELP),
+    FUSE_OPT_KEY("-V", KEY_VERSION),
+    FUSE_OPT_KEY("--version", KEY_VERSION),
+    OPT("-f", foreground, 1),
+    FUSE_OPT_KEY("-d", KEY_DEBUG),
+    OPT("-s", single_thread, 1),
+    OPT("--stats %s", stats_mountpoint, 0),
+    OPT("--list-partitions %s", list_partitions, 0),
+    /* -o options */
+    OPT("allow_other", allow_other, 1),
+    OPT("norecovery", norecovery, 1),
+    OPT("noload", norecovery, 1),
+    OPT("fadvise", fadvise, 1),
+    OPT("nofadvise", fadvise, 0),
+    OPT("fsname=%s", fsname, 0),
+    FUSE_OPT_KEY("rw", KEY_RW),
+#define NUMERIC_KEY(n, f, lo, hi) FUSE_OPT_KEY(#n "=", KEY_NUMBER),
+    NUMERIC_OPTIONS(NUMERIC_KEY)
+#undef NUMERIC_KEY
+    FUSE_OPT_KEY("allow_root", KEY_FUSE),
+    FUSE_OPT_KEY("auto_unmount", KEY_FUSE),
+    FUSE_OPT_KEY("suid", KEY_FUSE),
+    FUSE_OPT_KEY("nosuid", KEY_FUSE),
+    FUSE_OPT_KEY("dev", KEY_FUSE),
+    FUSE_OPT_KEY("nodev", KEY_FUSE),
+    FUSE_OPT_KEY("exec", KEY_FUSE),
+    FUSE_OPT_KEY("noexec", KEY_FUSE),
+    FUSE_OPT_KEY("atime", KEY_FUSE),
+    FUSE_OPT_KEY("noatime", KEY_FUSE),
+    FUSE_OPT_KEY("async", KEY_FUSE),
+    FUSE_OPT_KEY("sync", KEY_FUSE),
+    FUSE_OPT_KEY("dirsync", KEY_FUSE),
+    FUSE_OPT_KEY("defaults", KEY_IGNORE),
+    FUSE_OPT_KEY("auto", KEY_IGNORE),
+    FUSE_OPT_KEY("noauto", KEY_IGNORE),
+    FUSE_OPT_KEY("user", KEY_IGNORE),
+    FUSE_OPT_KEY("nouser", KEY_IGNORE),
+    FUSE_OPT_KEY("users", KEY_IGNORE),
+    FUSE_OPT_KEY("_netdev", KEY_IGNORE),
+    FUSE_OPT_KEY("nofail", KEY_IGNORE),
+    FUSE_OPT_KEY("ro", KEY_IGNORE),
+    FUSE_OPT_KEY("default_permissions", KEY_IGNORE),
+    FUSE_OPT_KEY("comment=", KEY_IGNORE),
+    FUSE_OPT_END,
+};
+
+/* Parsing state that opt_proc sees through fuse_opt_parse's `data`. The options come first:
+ * fuse_opt_parse stores table values at their offsets from `data`. */
+struct parse_state {
+	struct options o;
+	const char *positional[2];
+	int npos, want;
+	char *why;
+	size_t why_len;
+};
+
+static int refuse(struct parse_state *ps, const char *fmt, const char *arg)
 {
-	static const char *const names[] = {
-	    "allow_root", "auto_unmount", "suid",    "nosuid", "dev",  "nodev",	 "exec",
-	    "noexec",	  "atime",	  "noatime", "async",  "sync", "dirsync"};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(opt, names[i]) == 0)
-			return true;
-	return false;
+	if (!ps->why[0])
+		snprintf(ps->why, ps->why_len, fmt, arg);
+	return -1;
 }
 
-/* fstab and mount(8) bookkeeping that means nothing to the filesystem. */
-static bool is_ignored_option(const char *opt)
+static void store_number(struct options *o, const struct numeric_option *n, uint64_t v)
 {
-	static const char *const names[] = {
-	    "defaults", "auto",	   "noauto", "user", "nouser",
-	    "users",	"_netdev", "nofail", "ro",   "default_permissions"};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(opt, names[i]) == 0)
-			return true;
-	return strncmp(opt, "x-", 2) == 0 || strncmp(opt, "comment=", 8) == 0;
+	char *field = (char *)o + n->offset;
+
+	unsigned u = (unsigned)v; /* int and unsigned fields: every range fits both */
+
+	if (n->width == sizeof(uint64_t))
+		memcpy(field, &v, sizeof(v));
+	else
+		memcpy(field, &u, sizeof(u));
 }
 
-static int append(char *buf, size_t cap, const char *opt)
+static int parse_numeric(struct parse_state *ps, const char *arg)
 {
-	size_t len = strlen(buf), n = strlen(opt);
-
-	if (len + n + 2 > cap)
-		return -EINVAL;
-	if (len)
-		buf[len++] = ',';
-	memcpy(buf + len, opt, n + 1);
-	return 0;
-}
-
-static int parse_number(const char *opt, const char *value, uint64_t min, uint64_t max,
-			uint64_t *out, char *why, size_t why_len)
-{
-	if (options_parse_size(value, out) || *out < min || *out > max) {
-		snprintf(why, why_len, "bad value in -o %s (expected %llu..%llu)", opt,
-			 (unsigned long long)min, (unsigned long long)max);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int parse_one(struct options *o, char *opt, char *why, size_t why_len)
-{
-	char *eq = strchr(opt, '=');
-	const char *value = eq ? eq + 1 : NULL;
+	const char *eq = strchr(arg, '=');
 	uint64_t v;
-	size_t klen = eq ? (size_t)(eq - opt) : strlen(opt);
 
-#define KEY(k) (klen == strlen(k) && strncmp(opt, k, klen) == 0)
-	if (!value && is_ignored_option(opt))
-		return 0;
-	if (!value && is_fuse_option(opt))
-		return append(o->fuse_opts, sizeof(o->fuse_opts), opt);
-	if (!value && strcmp(opt, "rw") == 0) {
-		snprintf(why, why_len, "ext4pager mounts read-only: -o rw is not supported");
-		return -EINVAL;
-	}
-	if (!value && strcmp(opt, "allow_other") == 0) {
-		o->allow_other = true;
-		return 0;
-	}
-	if (!value && (strcmp(opt, "norecovery") == 0 || strcmp(opt, "noload") == 0)) {
-		o->norecovery = true;
-		return 0;
-	}
-	if (!value && (strcmp(opt, "fadvise") == 0 || strcmp(opt, "nofadvise") == 0)) {
-		o->fadvise = opt[0] == 'f';
-		return 0;
-	}
-	if (value && KEY("offset"))
-		return parse_number(opt, value, 0, UINT64_MAX >> 1, &o->offset, why, why_len);
-	if (value && KEY("partition")) {
-		int rc = parse_number(opt, value, 1, 4096, &v, why, why_len);
-		o->partition = (int)v;
-		return rc;
-	}
-	if (value && KEY("idle_timeout")) {
-		int rc = parse_number(opt, value, 1, 1u << 30, &v, why, why_len);
-		o->idle_timeout = (unsigned)v;
-		return rc;
-	}
-	if (value && KEY("pager_threads")) {
-		int rc = parse_number(opt, value, 1, 64, &v, why, why_len);
-		o->pager_threads = (unsigned)v;
-		return rc;
-	}
-	if (value && KEY("readahead"))
-		return parse_number(opt, value, 4096, 64u << 20, &o->readahead, why, why_len);
-	if (value && KEY("cache_size"))
-		return parse_number(opt, value, 1u << 20, 1ull << 40, &o->cache_size, why, why_len);
-	if (value && KEY("dir_cache_size"))
-		return parse_number(opt, value, 1u << 20, 1ull << 40, &o->dir_cache_size, why,
-				    why_len);
-	if (value && KEY("read_ahead_kb")) {
-		int rc = parse_number(opt, value, 0, 1u << 20, &v, why, why_len);
-		o->read_ahead_kb = (unsigned)v;
-		return rc;
-	}
-	if (value && KEY("fsname")) {
-		if (!*value || strlen(value) >= sizeof(o->fsname)) {
-			snprintf(why, why_len, "bad value in -o fsname=");
-			return -EINVAL;
+	for (size_t i = 0; i < sizeof(numeric_options) / sizeof(numeric_options[0]); i++) {
+		const struct numeric_option *n = &numeric_options[i];
+		if (strlen(n->name) != (size_t)(eq - arg) ||
+		    strncmp(arg, n->name, (size_t)(eq - arg)) != 0)
+			continue;
+		if (options_parse_size(eq + 1, &v) || v < n->min || v > n->max) {
+			snprintf(ps->why, ps->why_len, "bad value in -o %s (expected %llu..%llu)", arg,
+				 (unsigned long long)n->min, (unsigned long long)n->max);
+			return -1;
 		}
-		strcpy(o->fsname, value);
+		store_number(&ps->o, n, v);
 		return 0;
 	}
-#undef KEY
-	snprintf(why, why_len, "unknown mount option '%s' (see --help)", opt);
-	return -EINVAL;
+	return refuse(ps, "unknown mount option '%s' (see --help)", arg);
 }
 
-static int parse_option_list(struct options *o, const char *list, char *why, size_t why_len)
+static int take_positional(struct parse_state *ps, const char *arg)
 {
-	char *copy = strdup(list), *save = NULL;
-	int rc = 0;
+	if (ps->npos >= ps->want)
+		return refuse(ps, "unexpected argument '%s' (see --help)", arg);
+	ps->positional[ps->npos++] = arg;
+	return 0;
+}
 
-	if (!copy)
-		return -ENOMEM;
-	for (char *opt = strtok_r(copy, ",", &save); opt && rc == 0;
-	     opt = strtok_r(NULL, ",", &save))
-		rc = parse_one(o, opt, why, why_len);
-	free(copy);
+static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+	struct parse_state *ps = data;
+	struct options *o = &ps->o;
+
+	(void)outargs;
+	switch (key) {
+	case KEY_HELP:
+		o->help = true;
+		return 0;
+	case KEY_VERSION:
+		o->version = true;
+		return 0;
+	case KEY_DEBUG:
+		o->debug = true;
+		o->foreground = 1;
+		return 0;
+	case KEY_IGNORE:
+		return 0;
+	case KEY_RW:
+		return refuse(ps, "%s", "ext4pager mounts read-only: -o rw is not supported");
+	case KEY_NUMBER:
+		return parse_numeric(ps, arg);
+	case KEY_FUSE:
+		return fuse_opt_add_opt_escaped(&o->fuse_opts, arg) ? refuse(ps, "%s", "out of memory")
+								     : 0;
+	case FUSE_OPT_KEY_NONOPT:
+		return take_positional(ps, arg);
+	default: /* FUSE_OPT_KEY_OPT: matched nothing in the table */
+		if (strncmp(arg, "x-", 2) == 0)
+			return 0; /* mount(8)'s x-* options are for userspace helpers */
+		if (arg[0] == '-')
+			return refuse(ps, "unknown or incomplete option '%s' (see --help)", arg);
+		return refuse(ps, "unknown mount option '%s' (see --help)", arg);
+	}
+}
+
+/* libfuse's own complaints while parsing ("missing argument after ...") become `why`. */
+static _Thread_local struct parse_state *logging_for;
+
+static void log_into_why(enum fuse_log_level level, const char *fmt, va_list ap)
+{
+	struct parse_state *ps = logging_for;
+	size_t n;
+
+	(void)level;
+	if (!ps || ps->why[0])
+		return;
+	vsnprintf(ps->why, ps->why_len, fmt, ap);
+	n = strlen(ps->why);
+	while (n && ps->why[n - 1] == '\n')
+		ps->why[--n] = '\0';
+}
+
+static int check_combination(struct parse_state *ps)
+{
+	struct options *o = &ps->o;
+
+	if (o->partition && o->offset)
+		return refuse(ps, "%s", "-o partition= and -o offset= cannot be combined");
+	if (o->run_mode && (o->stats_mountpoint || o->list_partitions))
+		return refuse(ps, "%s", "--stats and --list-partitions are not run options");
+	if (o->help || o->version || o->stats_mountpoint || o->list_partitions)
+		return 0;
+	if (o->run_mode) {
+		if (ps->npos < 1 || !o->command || !o->command[0])
+			return refuse(ps, "%s",
+				      "usage: ext4pager run [options] IMAGE -- COMMAND [ARG...] "
+				      "(see --help)");
+		o->image = ps->positional[0];
+		return 0;
+	}
+	if (ps->npos < 2)
+		return refuse(ps, "%s", "need an IMAGE and a MOUNTPOINT (see --help)");
+	o->image = ps->positional[0];
+	o->mountpoint = ps->positional[1];
+	return 0;
+}
+
+/* The arguments fuse_opt_parse sees: argv[0], then argv[first..end). */
+static int parse_argv(struct parse_state *ps, char **argv, int first, int end)
+{
+	char **v = calloc((size_t)(end - first) + 2, sizeof(*v));
+	struct fuse_args args;
+	int rc;
+
+	if (!v)
+		return refuse(ps, "%s", "out of memory");
+	v[0] = argv[0];
+	memcpy(v + 1, argv + first, sizeof(*v) * (size_t)(end - first));
+	args = (struct fuse_args)FUSE_ARGS_INIT(end - first + 1, v);
+	logging_for = ps;
+	fuse_set_log_func(log_into_why);
+	rc = fuse_opt_parse(&args, ps, option_table, opt_proc);
+	fuse_set_log_func(NULL);
+	logging_for = NULL;
+	fuse_opt_free_args(&args);
+	free(v);
+	if (rc != 0 && !ps->why[0])
+		snprintf(ps->why, ps->why_len, "bad command line (see --help)");
 	return rc;
 }
 
-int options_parse(int argc, char **argv, struct options *o, char *why, size_t why_len)
+int options_parse(int argc, char **argv, struct options *out, char *why, size_t why_len)
 {
-	const char *positional[2];
-	int npos = 0, first = 1, want = 2;
+	struct parse_state ps = {.want = 2, .why = why, .why_len = why_len};
+	struct options *o = &ps.o;
+	int first = 1, end = argc, rc = 0;
 
-	memset(o, 0, sizeof(*o));
-	o->fadvise = true;
-	o->read_ahead_kb =
-	    1024; /* DESIGN.md: cut streaming READs by ~40% against the default 128 */
+	o->fadvise = 1;
+	o->read_ahead_kb = 1024; /* cut streaming READs by ~40% against the kernel's 128 */
 	why[0] = '\0';
 	if (argc > 1 && strcmp(argv[1], "run") == 0) {
 		o->run_mode = true;
 		first = 2;
-		want = 1;
+		ps.want = 1;
+		for (end = first; end < argc && strcmp(argv[end], "--") != 0; end++)
+			;
+		if (end < argc)
+			o->command = argv + end + 1;
 	}
-	for (int i = first; i < argc; i++) {
-		const char *a = argv[i];
-		int rc = 0;
-		if (o->run_mode && strcmp(a, "--") == 0) {
-			o->command = argv + i + 1;
-			break;
-		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
-			o->help = true;
-		else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0)
-			o->version = true;
-		else if (strcmp(a, "-f") == 0)
-			o->foreground = true;
-		else if (strcmp(a, "-d") == 0)
-			o->debug = o->foreground = true;
-		else if (strcmp(a, "-s") == 0)
-			o->single_thread = true;
-		else if (strcmp(a, "--stats") == 0 && i + 1 < argc && !o->run_mode)
-			o->stats_mountpoint = argv[++i];
-		else if (strcmp(a, "--list-partitions") == 0 && i + 1 < argc && !o->run_mode)
-			o->list_partitions = argv[++i];
-		else if (strcmp(a, "-o") == 0 && i + 1 < argc)
-			rc = parse_option_list(o, argv[++i], why, why_len);
-		else if (strncmp(a, "-o", 2) == 0 && a[2])
-			rc = parse_option_list(o, a + 2, why, why_len);
-		else if (a[0] == '-' && a[1]) {
-			snprintf(why, why_len, "unknown or incomplete option '%s' (see --help)", a);
-			return -EINVAL;
-		} else if (npos < want)
-			positional[npos++] = a;
-		else {
-			snprintf(why, why_len, "unexpected argument '%s' (see --help)", a);
-			return -EINVAL;
-		}
-		if (rc)
-			return rc;
-	}
-	if (o->partition && o->offset) {
-		snprintf(why, why_len, "-o partition= and -o offset= cannot be combined");
-		return -EINVAL;
-	}
-	if (o->help || o->version || o->stats_mountpoint || o->list_partitions)
-		return 0;
-	if (o->run_mode) {
-		if (npos < 1 || !o->command || !o->command[0]) {
-			snprintf(why, why_len,
-				 "usage: ext4pager run [options] IMAGE -- COMMAND "
-				 "[ARG...] (see --help)");
-			return -EINVAL;
-		}
-		o->image = positional[0];
-		return 0;
-	}
-	if (npos < 2) {
-		snprintf(why, why_len, "need an IMAGE and a MOUNTPOINT (see --help)");
-		return -EINVAL;
-	}
-	o->image = positional[0];
-	o->mountpoint = positional[1];
-	return 0;
+	if (parse_argv(&ps, argv, first, end) != 0 || check_combination(&ps) != 0)
+		rc = -EINVAL;
+	*out = ps.o;
+	return rc;
+}
+
+void options_free(struct options *o)
+{
+	free(o->fsname);
+	free(o->fuse_opts);
+	free((char *)o->stats_mountpoint);
+	free((char *)o->list_partitions);
+	o->fsname = o->fuse_opts = NULL;
+	o->stats_mountpoint = o->list_partitions = NULL;
 }

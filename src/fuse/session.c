@@ -40,10 +40,10 @@ static void build_fuse_options(const struct options *o, const char *image_path, 
 			       size_t cap)
 {
 	snprintf(buf, cap, "ro,default_permissions,subtype=ext4pager,fsname=");
-	append_escaped(buf, cap, o->fsname[0] ? o->fsname : image_path);
+	append_escaped(buf, cap, o->fsname ? o->fsname : image_path);
 	if (o->allow_other)
 		strncat(buf, ",allow_other", cap - strlen(buf) - 1);
-	if (o->fuse_opts[0]) {
+	if (o->fuse_opts) {
 		strncat(buf, ",", cap - strlen(buf) - 1);
 		strncat(buf, o->fuse_opts, cap - strlen(buf) - 1);
 	}
