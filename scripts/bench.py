@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """ext4pager benchmark: the kernel's ext4 (mount -o loop,ro) vs ext4pager vs fuse2fs, in one run,
 alternating systems, each workload several times; medians, ratios to the kernel, outputs
 checked equal across systems. Writes docs/PERFORMANCE.md. Run by scripts/bench.sh (as root).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The benchmark (not a test): ext4pager vs the kernel's ext4 vs fuse2fs on the same images, in
 # one run. Builds its images once into build/bench (cached by this script's hash), then runs
 # scripts/bench.py, which prints the table and rewrites docs/PERFORMANCE.md.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The README's first command: installs what is missing, builds, mounts the bundled sample image
 # read-only, shows what is in it, and unmounts. Idempotent; works from any directory.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs every libFuzzer target (or the ones named) for SECONDS each, starting from the committed
 # seed corpora (tests/fuzz/corpus/TARGET, or corpus/image for the targets whose input is a whole
 # image) and the committed reproducers of fixed crashes (tests/fuzz/regressions/TARGET), which

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Makes the seed images of the image-parsing fuzz targets (tests/fuzz/corpus/image): tiny
 # (128–256 KiB, 1 KiB blocks) valid filesystems, one per feature set, each holding what the
 # parsers read — regular, sparse and indirect-mapped files, a fragmented file with a depth-1

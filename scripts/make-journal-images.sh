@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds images whose journal needs recovery: a read-write kernel loop mount commits several
 # transactions with fsync (blocks rewritten by later transactions, files deleted and their
 # blocks reused, so revoke records), and the image file is copied while those transactions
@@ -73,7 +74,7 @@ wrap() { # ROOT LIVE OUT: small transactions until a copy's live log wraps past 
 
 for spec in "${images[@]}"; do
 	IFS='|' read -r name mkfs opts workload <<<"$spec"
-	if [ $# -gt 0 ] && ! printf '%s\n' "$@" | grep -qx "$name"; then continue; fi
+	if [ $# -gt 0 ] && ! grep -qx "$name" <<<"$(printf '%s\n' "$@")"; then continue; fi
 	img=$dir/$name.img
 	[ -f "$img" ] && [ "$(cat "$img.version" 2>/dev/null)" = "$version" ] && continue
 	echo "building journal image $name"
@@ -85,7 +86,7 @@ for spec in "${images[@]}"; do
 	"$workload" "$mnt" "$img.live" "$img"
 	umount "$mnt"
 	rm -f "$img.live"
-	dumpe2fs -h "$img" 2>/dev/null | grep -q needs_recovery ||
+	grep -q needs_recovery <<<"$(dumpe2fs -h "$img" 2>/dev/null)" ||
 		{ echo "$name: the copy does not need recovery" >&2; exit 1; }
 	echo "$version" >"$img.version"
 done

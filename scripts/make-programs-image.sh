@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds a small image of real programs for the chroot test: busybox-static (with its applet
 # links), and dynamically linked programs (ls, find, sort, sha256sum, perl) with every shared
 # library and the dynamic loader they need, at their real paths. Cached by script hash.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds a Debian minimal root filesystem image (debootstrap --variant=minbase) from the Debian
 # archive this machine's apt uses, cached: rebuilt only when this script changes.
 # usage: scripts/make-rootfs-image.sh [IMAGE]   (default build/rootfs/debian-minbase.img)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds images/sample.img byte-for-byte reproducibly: fixed UUID, hash seed and timestamps.
 # Usage: scripts/make-sample-image.sh [OUTPUT]   (default: images/sample.img)
 set -euo pipefail

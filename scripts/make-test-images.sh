@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds the feature-diverse test images into DIR (default build/test-images), each once:
 # an image is rebuilt only when this script changes. Needs root (a read-write loop mount makes
 # what mkfs -d cannot: device nodes, ACLs, fallocated extents, odd timestamps ...).
@@ -199,7 +200,7 @@ build() { # NAME MKFS...
 
 for spec in "${images[@]}"; do
 	name=${spec%%|*}
-	if [ $# -gt 0 ] && ! printf '%s\n' "$@" | grep -qx "$name"; then
+	if [ $# -gt 0 ] && ! grep -qx "$name" <<<"$(printf '%s\n' "$@")"; then
 		continue
 	fi
 	# shellcheck disable=SC2086

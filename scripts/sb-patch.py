@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Patches 32-bit fields of an ext2/3/4 superblock and recomputes its metadata_csum checksum.
 
 usage: sb-patch.py IMAGE [--offset BYTES] (set|or|andnot) FIELD_OFFSET VALUE ...

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The real-root-filesystem test on its own: builds (or reuses) the Debian minbase image with
 # debootstrap and runs real programs chrooted in an ext4pager mount against the kernel's mount.
 # usage: scripts/test-rootfs.sh [ROOTFS_IMAGE]     (as root; builds ext4pager if needed)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The README's second command (and all .ci/run does): installs what is missing, builds the
 # normal, ASan+UBSan and TSan flavours, and runs every test. Idempotent; any directory.
 set -euo pipefail

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * byte_source — the bytes an image is read from, and nothing else: the bottom of ext4pager.
  *

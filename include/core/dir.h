@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * dir — directory listings, read once per directory and shared, with an index for lookup.
  *
@@ -15,7 +16,9 @@
 #ifndef EXT4PAGER_DIR_H
 #define EXT4PAGER_DIR_H
 
-#include <pthread.h>
+#include "list.h"
+#include "lock.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,26 +33,26 @@ struct dir_entry {
 };
 
 struct dir_listing {
-	uint32_t ino;				 /* immutable */
-	size_t count;				 /* immutable */
-	struct dir_entry *entries;		 /* immutable, readdir order */
-	char *names;				 /* immutable */
-	uint32_t *buckets;			 /* immutable; entry index + 1, 0 = empty */
-	size_t nbuckets;			 /* immutable, a power of two */
-	size_t bytes;				 /* immutable; memory held */
-	int refs;				 /* guarded by: dircache->lock */
-	struct dir_listing *next;		 /* guarded by: dircache->lock; table chain */
-	struct dir_listing *lru_prev, *lru_next; /* guarded by: dircache->lock; unused ones only */
+	uint32_t ino;		   /* immutable */
+	size_t count;		   /* immutable */
+	struct dir_entry *entries; /* immutable, readdir order */
+	char *names;		   /* immutable */
+	uint32_t *buckets;	   /* immutable; entry index + 1, 0 = empty */
+	size_t nbuckets;	   /* immutable, a power of two */
+	size_t bytes;		   /* immutable; memory held */
+	int refs;		   /* guarded by: dircache->lock */
+	struct dir_listing *next;  /* guarded by: dircache->lock; table chain */
+	struct list_node lru;	   /* guarded by: dircache->lock; linked while refs == 0 */
 };
 
 #define DIRCACHE_BUCKETS 1024
 
 struct dircache {
-	pthread_mutex_t lock;
+	struct mutex lock;
 	struct dir_listing *table[DIRCACHE_BUCKETS]; /* guarded by: lock */
-	struct dir_listing *lru_head, *lru_tail;     /* guarded by: lock; refs == 0 only */
-	size_t bytes;				     /* guarded by: lock; all listings */
-	size_t budget;				     /* immutable */
+	struct list_node lru; /* guarded by: lock; unused listings, oldest first */
+	size_t bytes;	      /* guarded by: lock; all listings */
+	size_t budget;	      /* immutable */
 };
 
 void dircache_init(struct dircache *dc, size_t budget_bytes);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * extmap — a file's logical→physical block map, read once from the inode into a sorted array.
  *

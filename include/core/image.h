@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * image — one opened ext2/3/4 filesystem: the bottom layer everything else reads through.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * image_fs — the image as libext2fs sees it, for the metadata readers only (extmap, inode, dir,
  * xattr, statfs). Nothing above them includes this header: the pager and the FUSE layer see

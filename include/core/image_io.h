@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * image_io — the libext2fs io_manager ext4pager opens filesystems with.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * inode — attributes and symlink targets exactly as the kernel's ext4 driver reports them:
  * 32-bit ids, 64-bit sizes, st_blocks with huge_file units and the inline-data sector,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * journal — replays an ext3/ext4 (jbd2) internal journal into an in-memory overlay, as the
  * kernel's recovery does (fs/jbd2/recovery.c), without writing anything:

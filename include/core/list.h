@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * list — one intrusive doubly linked list for the whole tree (the shape of the kernel's
  * include/linux/list.h). A `struct list_node` lives inside the object it links, so linking

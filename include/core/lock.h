@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * lock — pthread mutexes with clang's thread-safety annotations.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * overlay — replacement contents for some filesystem blocks, applied to every read of the
  * image (the journal's replayed blocks). Built once at mount (overlay_put, single thread),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * page_source — the page requests of one VMO, from creation to the last waiter, as Zircon's
  * PageSource (zircon/kernel/vm/include/vm/page_source.h) keeps them. Whoever fills the pages

@@ -1,11 +1,12 @@
+// SPDX-License-Identifier: MIT
 /*
  * pagepool — page frames for every VMO, reused instead of returned to the OS.
  *
  * A page touched for the first time after the OS handed it out costs microseconds on these
- * machines (DESIGN.md, "fresh memory is not free"); a frame that goes back on our free list and
- * is handed out again costs nothing. So frames come from 2 MiB slabs mapped once and are never
- * unmapped while the pool lives. `in_use` counts frames handed out; the VMO cache compares it
- * with its budget and evicts.
+ * virtual machines (2-15 µs, against ~0.25 µs for a page already in use); a frame that goes back on
+ * our free list and is handed out again costs nothing. So frames come from 2 MiB slabs mapped once
+ * and are never unmapped while the pool lives. `in_use` counts frames handed out; the VMO cache
+ * compares it with its budget and evicts.
  *
  * There is also one shared, read-only zero page: a VMO maps holes and unwritten extents to it
  * instead of allocating frames.
@@ -13,14 +14,15 @@
 #ifndef EXT4PAGER_PAGEPOOL_H
 #define EXT4PAGER_PAGEPOOL_H
 
-#include <pthread.h>
+#include "lock.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
 struct pagepool_slab;
 
 struct pagepool {
-	pthread_mutex_t lock;	     /* leaf lock: taken last, never held across calls out */
+	struct mutex lock;	     /* leaf lock: taken last, never held across calls out */
 	void **free_frames;	     /* guarded by: lock; stack of free frames */
 	size_t free_count;	     /* guarded by: lock */
 	size_t free_cap;	     /* guarded by: lock */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * pager — the registry of paged files, the port, and the pager threads (the Starnix pager,
  * src/starnix/kernel/fs/ext4/pager.rs; the per-file record is its Ext4PagedFile).

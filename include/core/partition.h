@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * partition — finding filesystems inside a partitioned disk image (MBR or GPT), with libblkid's
  * partition probing. Partitions are numbered as the kernel (and `losetup -P`, lsblk) numbers

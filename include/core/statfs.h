@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * statfs — filesystem totals as the kernel's ext4_statfs computes them: f_blocks less the
  * metadata overhead (ext4_calculate_overhead), f_bavail less the reserved blocks and the

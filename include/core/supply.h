@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * supply — the page provider's worker: fills pages of a VMO from the file's extent map and a
  * byte source (Starnix's SupplyHelper in src/starnix/kernel/fs/ext4/pager.rs).

@@ -1,5 +1,7 @@
+// SPDX-License-Identifier: MIT
 /*
- * vmo — one regular file's page cache (the paged VMO of the seeds).
+ * vmo — one regular file's page cache: a paged VMO, as Zircon's VmObjectPaged
+ * (zircon/kernel/vm/include/vm/vm_object_paged.h) and Asterinas' Vmo keep one.
  *
  * A VMO holds the file's size and extent map (immutable once created) and a sparse table of
  * present pages. Pages are grouped in chunks of VMO_CHUNK_PAGES; a chunk exists while any of

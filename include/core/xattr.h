@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * xattr — extended attributes as the kernel's ext4 lists and returns them: user., trusted.,
  * security. and system.posix_acl_* (in getfacl's xattr format), from the inode body, the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * fuse_ops — the libfuse3 low-level operations: thin glue that maps FUSE node ids to ext4
  * inodes (FUSE root 1 ↔ ext4 inode 2), calls the layers below and replies. The only file

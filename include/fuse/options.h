@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * options — ext4pager's command line, in mount(8) style, parsed into a plain struct.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * run_mode — `ext4pager run [options] IMAGE -- COMMAND [ARG...]`: mount on a private
  * temporary directory, run COMMAND with EXT4PAGER_MOUNT set to it, then always unmount and

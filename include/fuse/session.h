@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * session — one mounted filesystem: the image, its pager and caches, and the FUSE session
  * that serves them. Part of the FUSE layer (with fuse_ops.c and main.c).

@@ -1,7 +1,9 @@
+// SPDX-License-Identifier: MIT
 #include "dir.h"
 
 #include "image_fs.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -251,7 +253,8 @@ const struct dir_entry *dir_lookup(const struct dir_listing *l, const char *name
 void dircache_init(struct dircache *dc, size_t budget_bytes)
 {
 	memset(dc, 0, sizeof(*dc));
-	pthread_mutex_init(&dc->lock, NULL);
+	mutex_init(&dc->lock);
+	list_init(&dc->lru);
 	dc->budget = budget_bytes;
 }
 
@@ -264,24 +267,10 @@ void dircache_destroy(struct dircache *dc)
 			dir_listing_free(l);
 		}
 	}
-	pthread_mutex_destroy(&dc->lock);
+	mutex_destroy(&dc->lock);
 }
 
-/* LRU of unused listings; caller holds dc->lock. */
-static void lru_remove_locked(struct dircache *dc, struct dir_listing *l)
-{
-	if (l->lru_prev)
-		l->lru_prev->lru_next = l->lru_next;
-	else if (dc->lru_head == l)
-		dc->lru_head = l->lru_next;
-	if (l->lru_next)
-		l->lru_next->lru_prev = l->lru_prev;
-	else if (dc->lru_tail == l)
-		dc->lru_tail = l->lru_prev;
-	l->lru_prev = l->lru_next = NULL;
-}
-
-static void table_remove_locked(struct dircache *dc, struct dir_listing *l)
+static void table_remove_locked(struct dircache *dc, struct dir_listing *l) REQUIRES(dc->lock)
 {
 	for (struct dir_listing **p = &dc->table[l->ino % DIRCACHE_BUCKETS]; *p; p = &(*p)->next) {
 		if (*p == l) {
@@ -292,23 +281,24 @@ static void table_remove_locked(struct dircache *dc, struct dir_listing *l)
 	dc->bytes -= l->bytes;
 }
 
-/* Frees unused listings, oldest first, while over budget. Caller holds dc->lock. */
-static void evict_locked(struct dircache *dc)
+/* Frees unused listings, oldest first, while over budget. */
+static void evict_locked(struct dircache *dc) REQUIRES(dc->lock)
 {
-	while (dc->bytes > dc->budget && dc->lru_head) {
-		struct dir_listing *l = dc->lru_head;
-		lru_remove_locked(dc, l);
+	struct list_node *n;
+
+	while (dc->bytes > dc->budget && (n = list_pop_front(&dc->lru))) {
+		struct dir_listing *l = list_entry(n, struct dir_listing, lru);
 		table_remove_locked(dc, l);
 		dir_listing_free(l);
 	}
 }
 
-static struct dir_listing *find_and_ref_locked(struct dircache *dc, uint32_t ino)
+static struct dir_listing *find_and_ref_locked(struct dircache *dc, uint32_t ino) REQUIRES(dc->lock)
 {
 	for (struct dir_listing *l = dc->table[ino % DIRCACHE_BUCKETS]; l; l = l->next) {
 		if (l->ino == ino) {
 			if (l->refs++ == 0)
-				lru_remove_locked(dc, l);
+				list_remove(&l->lru);
 			return l;
 		}
 	}
@@ -320,9 +310,9 @@ int dircache_get(struct dircache *dc, struct image *img, uint32_t ino, struct di
 	struct dir_listing *l, *fresh;
 	int rc;
 
-	pthread_mutex_lock(&dc->lock);
+	mutex_lock(&dc->lock);
 	l = find_and_ref_locked(dc, ino);
-	pthread_mutex_unlock(&dc->lock);
+	mutex_unlock(&dc->lock);
 	if (l) {
 		*out = l;
 		return 0;
@@ -330,18 +320,19 @@ int dircache_get(struct dircache *dc, struct image *img, uint32_t ino, struct di
 	rc = dir_listing_build(img, ino, &fresh);
 	if (rc)
 		return rc;
-	pthread_mutex_lock(&dc->lock);
+	mutex_lock(&dc->lock);
 	l = find_and_ref_locked(dc, ino); /* another thread may have built it meanwhile */
 	if (!l) {
 		l = fresh;
 		fresh = NULL;
 		l->refs = 1;
+		list_init(&l->lru);
 		l->next = dc->table[ino % DIRCACHE_BUCKETS];
 		dc->table[ino % DIRCACHE_BUCKETS] = l;
 		dc->bytes += l->bytes;
 		evict_locked(dc);
 	}
-	pthread_mutex_unlock(&dc->lock);
+	mutex_unlock(&dc->lock);
 	dir_listing_free(fresh);
 	*out = l;
 	return 0;
@@ -349,16 +340,11 @@ int dircache_get(struct dircache *dc, struct image *img, uint32_t ino, struct di
 
 void dircache_put(struct dircache *dc, struct dir_listing *l)
 {
-	pthread_mutex_lock(&dc->lock);
+	mutex_lock(&dc->lock);
+	assert(l->refs > 0);
 	if (--l->refs == 0) {
-		l->lru_prev = dc->lru_tail;
-		l->lru_next = NULL;
-		if (dc->lru_tail)
-			dc->lru_tail->lru_next = l;
-		else
-			dc->lru_head = l;
-		dc->lru_tail = l;
+		list_push_back(&dc->lru, &l->lru);
 		evict_locked(dc);
 	}
-	pthread_mutex_unlock(&dc->lock);
+	mutex_unlock(&dc->lock);
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "extmap.h"
 
 #include <ext2fs/ext2fs.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "inode.h"
 
 #include "extmap.h"

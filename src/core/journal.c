@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "journal.h"
 
 #include <ext2fs/ext2fs.h> /* crc32c and crc32_be only */

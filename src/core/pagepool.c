@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "pagepool.h"
 
 #include <errno.h>
@@ -22,7 +23,7 @@ int pagepool_init(struct pagepool *pool)
 	if (zero == MAP_FAILED)
 		return -ENOMEM;
 	pool->zero_page = zero;
-	pthread_mutex_init(&pool->lock, NULL);
+	mutex_init(&pool->lock);
 	return 0;
 }
 
@@ -39,11 +40,11 @@ void pagepool_destroy(struct pagepool *pool)
 	free(pool->free_frames);
 	if (pool->zero_page)
 		munmap((void *)pool->zero_page, pool->page_size);
-	pthread_mutex_destroy(&pool->lock);
+	mutex_destroy(&pool->lock);
 }
 
 /* Maps one more slab and pushes its frames on the free stack. Caller holds pool->lock. */
-static int pool_grow_locked(struct pagepool *pool)
+static int pool_grow_locked(struct pagepool *pool) REQUIRES(pool->lock)
 {
 	size_t per_slab = SLAB_BYTES / pool->page_size;
 	struct pagepool_slab *slab;
@@ -77,12 +78,12 @@ void *pagepool_alloc(struct pagepool *pool)
 {
 	void *frame = NULL;
 
-	pthread_mutex_lock(&pool->lock);
+	mutex_lock(&pool->lock);
 	if (pool->free_count > 0 || pool_grow_locked(pool) == 0) {
 		frame = pool->free_frames[--pool->free_count];
 		pool->in_use++;
 	}
-	pthread_mutex_unlock(&pool->lock);
+	mutex_unlock(&pool->lock);
 	return frame;
 }
 
@@ -90,19 +91,19 @@ void pagepool_free(struct pagepool *pool, void *frame)
 {
 	if (!frame || frame == pool->zero_page)
 		return;
-	pthread_mutex_lock(&pool->lock);
+	mutex_lock(&pool->lock);
 	pool->free_frames[pool->free_count++] = frame;
 	pool->in_use--;
-	pthread_mutex_unlock(&pool->lock);
+	mutex_unlock(&pool->lock);
 }
 
 size_t pagepool_in_use(struct pagepool *pool)
 {
 	size_t n;
 
-	pthread_mutex_lock(&pool->lock);
+	mutex_lock(&pool->lock);
 	n = pool->in_use;
-	pthread_mutex_unlock(&pool->lock);
+	mutex_unlock(&pool->lock);
 	return n;
 }
 
@@ -110,8 +111,8 @@ size_t pagepool_mapped_bytes(struct pagepool *pool)
 {
 	size_t n;
 
-	pthread_mutex_lock(&pool->lock);
+	mutex_lock(&pool->lock);
 	n = pool->total_frames * pool->page_size;
-	pthread_mutex_unlock(&pool->lock);
+	mutex_unlock(&pool->lock);
 	return n;
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "pager.h"
 
 #include "list.h"
@@ -195,8 +196,8 @@ static struct pager_handle *adopt_child_locked(struct pager *p, struct pager_fil
 	return h;
 }
 
-/* The seed's VMO_ZERO_CHILDREN handler: an open may have come back since the packet was sent.
- */
+/* Starnix's zero-children handler (src/starnix/kernel/fs/ext4/pager.rs, the
+ * VMO_ZERO_CHILDREN signal): an open may have come back since the packet was sent. */
 static void handle_zero_children(struct pager *p, struct pager_file *f)
 {
 	bool reclaim = false, last;
@@ -561,5 +562,5 @@ int pager_format_stats(const struct pager_stats *s, char *buf, size_t len)
 	PAGER_COUNTERS(PAGER_PRINT)
 	PAGER_GAUGES(PAGER_PRINT)
 #undef PAGER_PRINT
-	    return (int)n;
+	return (int)n;
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "partition.h"
 
 #include <blkid/blkid.h>

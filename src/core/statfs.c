@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "statfs.h"
 
 #include "image_fs.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "vmo.h"
 
 #include "page_source.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "xattr.h"
 
 #include "image_fs.h"

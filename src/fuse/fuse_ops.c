@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "fuse_ops.h"
 
 #include "inode.h"
@@ -469,90 +470,11 @@ static void op_access(fuse_req_t req, fuse_ino_t node, int mask)
 	fuse_reply_err(req, (mask & W_OK) ? EROFS : 0);
 }
 
-/* Everything that would change the filesystem. */
-static void erofs(fuse_req_t req)
-{
-	fuse_reply_err(req, EROFS);
-}
-
-static void op_setattr(fuse_req_t req, fuse_ino_t n, struct stat *a, int s,
-		       struct fuse_file_info *f)
-{
-	(void)n, (void)a, (void)s, (void)f;
-	erofs(req);
-}
-
-static void op_mknod(fuse_req_t req, fuse_ino_t p, const char *name, mode_t m, dev_t d)
-{
-	(void)p, (void)name, (void)m, (void)d;
-	erofs(req);
-}
-
-static void op_mkdir(fuse_req_t req, fuse_ino_t p, const char *name, mode_t m)
-{
-	(void)p, (void)name, (void)m;
-	erofs(req);
-}
-
-static void op_unlink(fuse_req_t req, fuse_ino_t p, const char *name)
-{
-	(void)p, (void)name;
-	erofs(req);
-}
-
-static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t p, const char *name)
-{
-	(void)link, (void)p, (void)name;
-	erofs(req);
-}
-
-static void op_rename(fuse_req_t req, fuse_ino_t p, const char *name, fuse_ino_t np,
-		      const char *nname, unsigned int flags)
-{
-	(void)p, (void)name, (void)np, (void)nname, (void)flags;
-	erofs(req);
-}
-
-static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t np, const char *nname)
-{
-	(void)ino, (void)np, (void)nname;
-	erofs(req);
-}
-
-static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
-		     struct fuse_file_info *fi)
-{
-	(void)ino, (void)buf, (void)size, (void)off, (void)fi;
-	erofs(req);
-}
-
-static void op_create(fuse_req_t req, fuse_ino_t p, const char *name, mode_t m,
-		      struct fuse_file_info *fi)
-{
-	(void)p, (void)name, (void)m, (void)fi;
-	erofs(req);
-}
-
-static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
-			size_t size, int flags)
-{
-	(void)ino, (void)name, (void)value, (void)size, (void)flags;
-	erofs(req);
-}
-
-static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
-{
-	(void)ino, (void)name;
-	erofs(req);
-}
-
-static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
-			 struct fuse_file_info *fi)
-{
-	(void)ino, (void)mode, (void)off, (void)len, (void)fi;
-	erofs(req);
-}
-
+/*
+ * No handler changes anything: the mount is always `ro`, so the kernel's VFS refuses every
+ * change with EROFS before a request is sent (mnt_want_write in fs/namespace.c), and the
+ * write-side operations are simply absent here.
+ */
 static const struct fuse_lowlevel_ops ops = {
     .init = op_init,
     .lookup = op_lookup,
@@ -572,19 +494,6 @@ static const struct fuse_lowlevel_ops ops = {
     .getxattr = op_getxattr,
     .listxattr = op_listxattr,
     .access = op_access,
-    .setattr = op_setattr,
-    .mknod = op_mknod,
-    .mkdir = op_mkdir,
-    .unlink = op_unlink,
-    .rmdir = op_unlink,
-    .symlink = op_symlink,
-    .rename = op_rename,
-    .link = op_link,
-    .write = op_write,
-    .create = op_create,
-    .setxattr = op_setxattr,
-    .removexattr = op_removexattr,
-    .fallocate = op_fallocate,
 };
 
 const struct fuse_lowlevel_ops *fuse_ops_table(void)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * main — command line dispatch: mount (the daemon), run mode, --list-partitions, --stats.
  * Every failure before the mount is in place prints one line on stderr and exits non-zero

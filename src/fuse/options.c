@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "options.h"
 
 #define FUSE_USE_VERSION 312
@@ -133,7 +134,10 @@ static const struct numeric_option numeric_options[] = {
 #undef NUMERIC_ROW
 };
 
-#define OPT(templ, field, value) {templ, offsetof(struct options, field), value}
+#define OPT(templ, field, value)                                                                   \
+	{                                                                                          \
+		templ, offsetof(struct options, field), value                                      \
+	}
 
 static const struct fuse_opt option_table[] = {
     FUSE_OPT_KEY("-h", KEY_HELP),
@@ -156,7 +160,7 @@ static const struct fuse_opt option_table[] = {
 #define NUMERIC_KEY(n, f, lo, hi) FUSE_OPT_KEY(#n "=", KEY_NUMBER),
     NUMERIC_OPTIONS(NUMERIC_KEY)
 #undef NUMERIC_KEY
-    FUSE_OPT_KEY("allow_root", KEY_FUSE),
+	FUSE_OPT_KEY("allow_root", KEY_FUSE),
     FUSE_OPT_KEY("auto_unmount", KEY_FUSE),
     FUSE_OPT_KEY("suid", KEY_FUSE),
     FUSE_OPT_KEY("nosuid", KEY_FUSE),
@@ -223,8 +227,8 @@ static int parse_numeric(struct parse_state *ps, const char *arg)
 		    strncmp(arg, n->name, (size_t)(eq - arg)) != 0)
 			continue;
 		if (options_parse_size(eq + 1, &v) || v < n->min || v > n->max) {
-			snprintf(ps->why, ps->why_len, "bad value in -o %s (expected %llu..%llu)", arg,
-				 (unsigned long long)n->min, (unsigned long long)n->max);
+			snprintf(ps->why, ps->why_len, "bad value in -o %s (expected %llu..%llu)",
+				 arg, (unsigned long long)n->min, (unsigned long long)n->max);
 			return -1;
 		}
 		store_number(&ps->o, n, v);
@@ -265,8 +269,9 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 	case KEY_NUMBER:
 		return parse_numeric(ps, arg);
 	case KEY_FUSE:
-		return fuse_opt_add_opt_escaped(&o->fuse_opts, arg) ? refuse(ps, "%s", "out of memory")
-								     : 0;
+		return fuse_opt_add_opt_escaped(&o->fuse_opts, arg)
+			   ? refuse(ps, "%s", "out of memory")
+			   : 0;
 	case FUSE_OPT_KEY_NONOPT:
 		return take_positional(ps, arg);
 	default: /* FUSE_OPT_KEY_OPT: matched nothing in the table */

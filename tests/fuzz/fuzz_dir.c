@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * libFuzzer target: directory listing, lookup and the htree index (dir.c). Every directory
  * reachable from the root (breadth first, bounded) is listed, first directly and then through

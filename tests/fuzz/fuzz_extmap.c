@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * libFuzzer target: extent-map construction (extmap.c: extent trees of any depth, ext2/3 block
  * maps with indirect blocks, inline data) and the pager's read path over whatever map a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "fuzz_image.h"
 
 #include "extmap.h"

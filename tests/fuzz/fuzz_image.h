@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * fuzz_image — what the image-parsing fuzz targets share: the fuzz input is a whole filesystem
  * image (the seeds are tiny valid ones, tests/fuzz/corpus/image), opened exactly as a mount

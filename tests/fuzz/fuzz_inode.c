@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * libFuzzer target: inode attributes and symlinks (inode.c): every inode is stat'ed, every
  * symlink read (fast, slow, inline), and a readlink of anything else must say -EINVAL.

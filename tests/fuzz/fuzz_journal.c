@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * libFuzzer target: the jbd2 journal parser and replay (journal.c, overlay.c, and the reopen of
  * libext2fs through the overlay). The input replaces the first blocks of the journal of a small

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * libFuzzer target: opening a filesystem (image_open: superblock, group descriptors, feature
  * checks, size checks, libext2fs's open through image_io) and what a mount computes right

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * libFuzzer target: the pager's read path (pager.c, supply.c, vmo.c, page_source.c) over a
  * corrupt extent map. The input is the map itself — a file size and extents with arbitrary

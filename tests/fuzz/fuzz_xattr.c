@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * libFuzzer target: extended attributes and ACLs (xattr.c): in-inode entries, xattr blocks,
  * EA inodes, and the POSIX ACL conversion. Every inode's names are listed and each value read;

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Compares two mounts of the same image, the kernel's and ext4pager's, for everything a user
 can observe: the set of paths, readdir order, d_ino and d_type, every lstat field with
 nanoseconds, symlink targets, xattr names and values, file contents through read() and mmap(),

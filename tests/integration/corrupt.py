@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """corrupt — a seeded generator of corrupted ext2/3/4 images.
 
   corrupt.py bases DIR            builds the valid base images (cached: skipped if present)

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """corruption_run — mounts corrupted images with ext4pager and checks what the issue demands.
 
   corruption_run.py EXT4PAGER BASES FIRST COUNT

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """ext4meta — just enough of the on-disk ext2/3/4 format to find and rewrite what a reader
 parses, and to recompute the checksums over it (so that a corruption reaches the parsers and
 is not only caught by a checksum). Used by the corruption generator (corrupt.py).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Shared helpers for the integration tests. Source it; it sets a trap that unmounts whatever the
 # test mounted and stops every daemon it started, even when the test fails.
 set -euo pipefail
@@ -33,6 +34,20 @@ trap cleanup EXIT
 
 fail() { echo "FAIL: $*"; FAILURES=$((FAILURES + 1)); }
 pass() { echo "ok: $*"; }
+
+# wait_until SECONDS CMD [ARG...]: polls CMD until it succeeds (0) or SECONDS pass (1). For a
+# state another process reaches in its own time; never a fixed sleep.
+wait_until() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ $SECONDS -lt $deadline ] || return 1
+		sleep 0.05
+	done
+}
+
+# stats_show MOUNTPOINT PATTERN: the mount's pager stats have a line matching PATTERN.
+stats_show() { grep -q "$2" <<<"$("$EXT4PAGER" --stats "$1")"; }
 
 need_root() {
 	[ "$(id -u)" -eq 0 ] || { echo "FAIL: integration tests need root (loop and FUSE mounts)"; exit 1; }

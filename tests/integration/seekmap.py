@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Prints, for every regular file under ROOT, its SEEK_DATA/SEEK_HOLE map: the data runs found
 by alternating lseek(SEEK_DATA) and lseek(SEEK_HOLE) from 0, plus the answers at a few probe
 offsets (inside, at and past EOF). Two mounts of the same image must print the same text.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Every bad input at mount: one clear line on stderr, a non-zero exit, nothing left mounted,
 # and the image unchanged.
 source "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The command line and mount plumbing: --help/--version, mount -t fuse.ext4pager through
 # mount.fuse3, read-only reporting, EROFS, SIGTERM/SIGINT, offset= and the stats view.
 source "$(dirname "$0")/lib.sh"
@@ -8,8 +9,8 @@ mnt=$WORK/mnt
 mkdir -p "$mnt"
 MOUNTS+=("$mnt")
 
-"$EXT4PAGER" --help | grep -q "offset=BYTES" && pass "--help documents the options" || fail "--help"
-"$EXT4PAGER" --version | grep -q "^ext4pager [0-9]" && pass "--version" || fail "--version"
+grep -q "offset=BYTES" <<<"$("$EXT4PAGER" --help)" && pass "--help documents the options" || fail "--help"
+grep -q "^ext4pager [0-9]" <<<"$("$EXT4PAGER" --version)" && pass "--version" || fail "--version"
 
 # mount(8) → mount.fuse3 → ext4pager. mount.fuse3 looks for it on a fixed PATH, where
 # `cmake --install` puts it; stand a link there for this test unless one is installed.
@@ -32,7 +33,7 @@ if mount -t fuse.ext4pager -o ro,nosuid "$img" "$mnt"; then
 		"ln -s x $mnt/newlink" "mv $mnt/README.txt $mnt/moved" "truncate -s 0 $mnt/README.txt"; do
 		if out=$($op 2>&1); then
 			fail "'$op' succeeded on a read-only mount"
-		elif echo "$out" | grep -q "Read-only file system"; then
+		elif grep -q "Read-only file system" <<<"$out"; then
 			pass "'${op%% *}' → EROFS"
 		else
 			fail "'$op' failed, but not with EROFS: $out"
@@ -85,10 +86,10 @@ else
 fi
 # Stats: files read and closed are reclaimed.
 cat "$mnt/data/pattern.bin" >/dev/null
-sleep 0.2
+wait_until 20 stats_show "$mnt" "^vmos_live 0" # the reclaim runs on a pager thread
 stats=$("$EXT4PAGER" --stats "$mnt")
-echo "$stats" | grep -q "^page_requests [1-9]" && echo "$stats" | grep -q "^vmos_reclaimed [1-9]" &&
-	echo "$stats" | grep -q "^vmos_live 0" && pass "stats show requests and reclaim after close" ||
+grep -q "^page_requests [1-9]" <<<"$stats" && grep -q "^vmos_reclaimed [1-9]" <<<"$stats" &&
+	grep -q "^vmos_live 0" <<<"$stats" && pass "stats show requests and reclaim after close" ||
 	{ fail "stats"; echo "$stats"; }
 getfattr -n ext4pager.stats "$mnt" >/dev/null 2>&1 || true
 unmount_fuse "$mnt"

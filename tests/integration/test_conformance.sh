@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Every test image, mounted by the kernel (mount -o loop,ro) and by ext4pager, compared for
 # everything a user can see (compare.py), plus `ls -lR`, `getfattr -d -m -` and `getfacl -R`.
 source "$(dirname "$0")/lib.sh"

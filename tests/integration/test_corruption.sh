@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The corruption suite: seeded corrupted images (tests/integration/corrupt.py) of seven feature
 # sets, each mounted and walked (corruption_run.py checks: no crash, no hang, bounded memory,
 # one-line refusals, errno per bad object, no poisoning of other files, nothing written).
@@ -13,7 +14,7 @@ python3 "$REPO/tests/integration/corrupt.py" self-test "$bases" >/dev/null ||
 before=$(sha256sum "$bases"/*.img)
 
 # The sanitizers' shadow memory and quarantine count in RSS; the bound is for the normal build.
-if ldd "$EXT4PAGER" | grep -q libasan; then
+if grep -q libasan <<<"$(ldd "$EXT4PAGER")"; then
 	export EXT4PAGER_CORRUPTION_RSS_MB=${EXT4PAGER_CORRUPTION_RSS_MB:-900}
 fi
 if python3 "$REPO/tests/integration/corruption_run.py" "$EXT4PAGER" "$bases" \

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Images whose journal needs recovery (scripts/make-journal-images.sh): ext4pager replays the
 # journal in memory and must show exactly what the kernel shows after its own replay (done on a
 # scratch copy through a writable loop device, then mounted ro); the image is never written.
@@ -94,7 +95,7 @@ phys=$(debugfs -R "bmap <8> 0" "$WORK/badjsb.img" 2>/dev/null)
 printf '\x00\x00\x00\x00' | dd of="$WORK/badjsb.img" bs=1 seek=$((phys * bs)) conv=notrunc status=none
 mkdir -p "$WORK/nomount"
 out=$("$EXT4PAGER" -f "$WORK/badjsb.img" "$WORK/nomount" 2>&1) && fail "corrupt journal superblock mounted" ||
-	{ echo "$out" | grep -q "journal needs recovery and cannot be replayed: the journal superblock is corrupt" &&
+	{ grep -q "journal needs recovery and cannot be replayed: the journal superblock is corrupt" <<<"$out" &&
 		[ "$(echo "$out" | wc -l)" = 1 ] && pass "corrupt journal superblock refused: $out" || fail "corrupt jsb message: $out"; }
 "$EXT4PAGER" -f -o norecovery "$WORK/badjsb.img" "$WORK/nomount" >/dev/null 2>&1 &
 pid=$!

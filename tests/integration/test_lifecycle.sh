@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Lifecycle, faults and security defaults: the image opened O_RDONLY and never changed; two
 # mounts of one image; reads failing under the daemon (an LD_PRELOAD shim that fails pread on
 # one byte range, like a bad sector); the image truncated while mounted; a SIGKILLed daemon
@@ -49,7 +50,7 @@ for pid in "${DAEMONS[@]}"; do
 		modes+=" $(awk '/^flags:/ { print substr($2, length($2), 1) }' /proc/"$pid"/fdinfo/"${fd##*/}")"
 	done
 done
-if [ -n "$modes" ] && ! echo "$modes" | grep -q '[12]'; then
+if [ -n "$modes" ] && ! grep -q '[12]' <<<"$modes"; then
 	pass "every descriptor of the image is O_RDONLY (access modes:$modes)"
 else
 	fail "image descriptors not all read-only (access modes:$modes)"
@@ -70,7 +71,7 @@ mount_fuse "$img" "$m2" -o allow_other
 	fail "allow_other: 0644 file unreadable"
 nobody cat "$m2/secret" >/dev/null 2>&1 && fail "allow_other: a 0600 root file was readable by nobody" ||
 	pass "allow_other: the kernel enforces the image's modes (0600 root file → EACCES)"
-grep " $m2 " /proc/mounts | grep -q default_permissions && pass "allow_other mount has default_permissions" ||
+grep -q default_permissions <<<"$(grep " $m2 " /proc/mounts)" && pass "allow_other mount has default_permissions" ||
 	fail "allow_other without default_permissions"
 unmount_fuse "$m2"
 mount_fuse "$img" "$m2" -o suid,dev
@@ -120,7 +121,7 @@ truncate -s $((cut * 4096)) "$cut_img"
 expect_eio "image truncated under /b" "$m1/b"
 [ "$(read_range "$m1/b" 0 256)" = "$(read_range "$src/b" 0 256)" ] && pass "truncated: /b before the cut reads back intact" ||
 	fail "truncated: /b before the cut"
-[ "$(sum <"$m1/a")" = "$want_a" ] && ls "$m1/dir" | grep -q f20 && pass "truncated: the rest keeps working" ||
+[ "$(sum <"$m1/a")" = "$want_a" ] && grep -q f20 <<<"$(ls "$m1/dir")" && pass "truncated: the rest keeps working" ||
 	fail "truncated: other files failed"
 unmount_fuse "$m1"
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Real programs run chrooted in an ext4pager mount, so every executable and shared library is
 # mmapped through the pager; their output must equal the same commands on the kernel's mount,
 # and `tar cf - .` of both mounts must hash the same.

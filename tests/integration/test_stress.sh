@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Concurrency stress on a real mount: 8 threads pread and mmap overlapping ranges of the same
 # and different files while others open and close them (VMO reclaim racing page requests),
 # with a 1 MiB page cache so pages are evicted and supplied again all the time. Every byte is

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Workflows (issue 8): partitioned disk images (MBR and GPT), the run mode, auto_unmount,
+# SPDX-License-Identifier: MIT
+# Workflows: partitioned disk images (MBR and GPT), the run mode, auto_unmount,
 # idle_timeout and SEEK_DATA/SEEK_HOLE against the kernel.
 source "$(dirname "$0")/lib.sh"
 need_root
@@ -33,21 +34,21 @@ for label in dos gpt; do
 	make_disk "$disk" "$label"
 	sum_before=$(sha256sum <"$disk")
 	table=$("$EXT4PAGER" --list-partitions "$disk")
-	if echo "$table" | grep -q "$label partition table, 3 partitions" &&
-		echo "$table" | grep -qE "^1 +1048576 +20971520 .* ext4 +root " &&
-		echo "$table" | grep -qE "^3 +32505856 +35651584 .* ext2 +small "; then
+	if grep -q "$label partition table, 3 partitions" <<<"$table" &&
+		grep -qE "^1 +1048576 +20971520 .* ext4 +root " <<<"$table" &&
+		grep -qE "^3 +32505856 +35651584 .* ext2 +small " <<<"$table"; then
 		pass "$label: --list-partitions"
 	else
 		fail "$label: --list-partitions printed: $table"
 	fi
 	out=$("$EXT4PAGER" "$disk" "$WORK/nomount" 2>&1) && fail "$label: whole disk mounted" ||
-		{ echo "$out" | grep -q "partition table.*1 (ext4 'root'), 3 (ext2 'small').*-o partition=N" &&
+		{ grep -q "partition table.*1 (ext4 'root'), 3 (ext2 'small').*-o partition=N" <<<"$out" &&
 			pass "$label: whole disk refused with a hint" || fail "$label: whole-disk message: $out"; }
 	out=$("$EXT4PAGER" -o partition=2 "$disk" "$WORK/nomount" 2>&1) && fail "$label: partition 2 mounted" ||
-		{ echo "$out" | grep -q "partition 2 .*not an ext2/ext3/ext4" && pass "$label: non-ext partition refused" ||
+		{ grep -q "partition 2 .*not an ext2/ext3/ext4" <<<"$out" && pass "$label: non-ext partition refused" ||
 			fail "$label: partition 2 message: $out"; }
 	out=$("$EXT4PAGER" -o partition=7 "$disk" "$WORK/nomount" 2>&1) && fail "$label: partition 7 mounted" ||
-		{ echo "$out" | grep -q "no partition 7" && pass "$label: missing partition refused" ||
+		{ grep -q "no partition 7" <<<"$out" && pass "$label: missing partition refused" ||
 			fail "$label: partition 7 message: $out"; }
 	for n in 1 3; do
 		start=$(echo "$table" | awk -v n=$n '$1 == n { print $2 }')
@@ -71,7 +72,7 @@ done
 disk=$WORK/disk-dos.img
 python3 "$REPO/scripts/sb-patch.py" "$disk" --offset $((63488 * 512)) set 4 $((34816 + 4096)) >/dev/null
 out=$("$EXT4PAGER" -o partition=3 "$disk" "$WORK/nomount" 2>&1) && fail "oversized partition fs mounted" ||
-	{ echo "$out" | grep -q "truncated.*the partition has" && pass "filesystem larger than its partition refused" ||
+	{ grep -q "truncated.*the partition has" <<<"$out" && pass "filesystem larger than its partition refused" ||
 		fail "oversized message: $out"; }
 
 # --- Run mode -----------------------------------------------------------------------------
@@ -109,10 +110,11 @@ sanitizer_clean "$log" || fail "run: sanitizer report: $(cat "$log")"
 
 # SIGTERM to ext4pager run: forwarded to the command, which dies; everything is cleaned up,
 # even with a file open on the mount.
-"$EXT4PAGER" run "$img" -- sh -c 'echo "$EXT4PAGER_MOUNT" > '"$WORK/runmnt2"'; exec 3<"$EXT4PAGER_MOUNT/README.txt"; sleep 30' 2>"$log" &
+# The command opens the file first, then says where the mount is: once the path is written,
+# the file is open.
+"$EXT4PAGER" run "$img" -- sh -c 'exec 3<"$EXT4PAGER_MOUNT/README.txt"; echo "$EXT4PAGER_MOUNT" > '"$WORK/runmnt2"'; exec sleep 30' 2>"$log" &
 runpid=$!
-for _ in $(seq 1 100); do [ -s "$WORK/runmnt2" ] && break; sleep 0.05; done
-sleep 0.3
+wait_until 30 test -s "$WORK/runmnt2" || fail "run: the command did not start"
 kill -TERM $runpid
 wait $runpid; status=$?
 mnt=$(cat "$WORK/runmnt2")

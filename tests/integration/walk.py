@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """walk — touches everything a mount shows and prints what each inode gave, as JSON.
 
   walk.py MOUNT fwd|rev

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The main() every unit test shares: one suite, one case, the tests listed by the caller. */
 #ifndef EXT4PAGER_CHECK_MAIN_H
 #define EXT4PAGER_CHECK_MAIN_H

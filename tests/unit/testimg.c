@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "testimg.h"
 
 #include "byte_source.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Helpers for unit tests: real images built with mkfs.ext4 -d, and a backing file for the
  * pager without any filesystem. */
 #ifndef EXT4PAGER_TESTIMG_H

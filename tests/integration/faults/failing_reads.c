@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * failing_reads — an LD_PRELOAD shim for the fault tests: pread/preadv on the file whose inode
  * number is EXT4PAGER_FAIL_INO fail with EIO wherever they overlap the byte range

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * stress — many threads reading the same and different files of a mount at once, by pread and
  * by mmap, over overlapping ranges, while other threads open and close the files as fast as

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "extmap.h"
 #include "image.h"
 #include "inode.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The bottom layer: byte sources (file windows, memory) and the image opened over them. */
 #include "byte_source.h"
 #include "image.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The journal replay from bytes: a jbd2 log written here block by block (jbd2's on-disk format,
  * include/linux/jbd2.h) into a memory "filesystem", replayed through journal_device, and the
  * overlay checked block by block. No image, no libext2fs open. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The metadata layers against a real image: inode attributes, symlinks, directories and
  * lookup, xattrs, statfs. */
 #include "dir.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* page_source alone: a VMO, a fake provider that only records what it is sent, and the test
  * playing the provider's part (supplying pages, completing requests). Readers that must block
  * run on threads; the test waits for them with the source's own waiter count, never sleeps. */

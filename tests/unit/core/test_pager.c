@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The pager without FUSE, in the spirit of the Starnix test_pager: a backing file, registered
  * extents, and reads through pager_read. Concurrent cases synchronize with a gate in the
  * backing source and the pager's counters, never with sleeps. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* supply alone: a VMO, a memory byte source and a page pool are all it needs. */
 #include "supply.h"
 #include "check_main.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "options.h"
 #include "check_main.h"
 
@@ -30,8 +31,8 @@ START_TEST(mount_style_options)
 	ck_assert_str_eq(o.fuse_opts, "nosuid,noexec");
 	ck_assert_uint_eq(o.pager_threads, 3);
 	options_free(&o);
-	ck_assert_int_eq(parse(&o, "-oidle_timeout=5,partition=2,x-systemd.automount,nofail",
-			       "-d", "img", "mnt"),
+	ck_assert_int_eq(parse(&o, "-oidle_timeout=5,partition=2,x-systemd.automount,nofail", "-d",
+			       "img", "mnt"),
 			 0);
 	ck_assert_uint_eq(o.idle_timeout, 5);
 	ck_assert_int_eq(o.partition, 2);
