@@ -6,8 +6,10 @@
 # usage: sudo scripts/bench.sh [--runs N] [--systems kernel,ext4pager,fuse2fs] | --build-only
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
+source "$here/scripts/usage.sh"
+check_args "--runs --systems --only --build-only" "$@"
 dir=$here/build/bench
-"$here/scripts/deps.sh" >/dev/null
+"$here/scripts/deps.sh" build bench >/dev/null
 "$here/scripts/build.sh" normal >/dev/null
 mkdir -p "$dir"
 version=$(sha256sum "$0" | cut -c1-16)

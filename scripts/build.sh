@@ -4,6 +4,8 @@
 # usage: scripts/build.sh [normal|asan|tsan|fuzz]   → build/, build-asan/, build-tsan/, build-fuzz/
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
+source "$here/scripts/usage.sh"
+check_args "" "$@"
 flavour=${1:-normal}
 case $flavour in
 normal) dir=$here/build; san="" ;;

@@ -2,9 +2,13 @@
 # SPDX-License-Identifier: MIT
 # The README's first command: installs what is missing, builds, mounts the bundled sample image
 # read-only, shows what is in it, and unmounts. Idempotent; works from any directory.
+# usage: scripts/demo.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-"$here/scripts/deps.sh"
+source "$here/scripts/usage.sh"
+check_args "" "$@"
+[ $# -eq 0 ] || { show_usage >&2; exit 2; }
+"$here/scripts/deps.sh" build
 "$here/scripts/build.sh" normal
 mnt=$(mktemp -d /tmp/ext4pager-demo.XXXXXX)
 cleanup() { mountpoint -q "$mnt" && fusermount3 -u "$mnt"; rmdir "$mnt"; }

@@ -8,10 +8,16 @@
 # usage: scripts/fuzz.sh [SECONDS] [TARGET...]     (default 20 s; CI runs the default)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
+source "$here/scripts/usage.sh"
+check_args "" "$@"
 seconds=${1:-20}
 shift || true
+[[ $seconds =~ ^[0-9]+$ ]] || { show_usage >&2; exit 2; }
 "$here/scripts/build.sh" fuzz >/dev/null
 targets=("$@")
+for t in "${targets[@]}"; do
+	[ -x "$here/build-fuzz/fuzz_$t" ] || { echo "fuzz.sh: no target '$t'" >&2; show_usage >&2; exit 2; }
+done
 [ ${#targets[@]} -gt 0 ] || targets=($(cd "$here/build-fuzz" && find . -maxdepth 1 -type f -executable -name 'fuzz_*' -printf '%f\n' | sed 's/^fuzz_//' | sort))
 status=0
 for t in "${targets[@]}"; do

@@ -9,6 +9,8 @@
 # usage: scripts/make-fuzz-seeds.sh [OUTDIR]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
+source "$here/scripts/usage.sh"
+check_args "" "$@"
 out=${1:-$here/tests/fuzz/corpus/image}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -7,6 +7,8 @@
 # usage: scripts/make-journal-images.sh [DIR] [NAME...]    (as root)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
+source "$here/scripts/usage.sh"
+check_args "" "$@"
 dir=${1:-$here/build/test-images/journal}
 shift || true
 mkdir -p "$dir"

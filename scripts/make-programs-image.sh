@@ -6,12 +6,14 @@
 # usage: scripts/make-programs-image.sh [IMAGE]   (default build/test-images/programs.img)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
+source "$here/scripts/usage.sh"
+check_args "" "$@"
 img=${1:-$here/build/test-images/programs.img}
 version=$(sha256sum "$0" | cut -c1-16)
 if [ -f "$img" ] && [ "$(cat "$img.version" 2>/dev/null)" = "$version" ]; then
 	exit 0
 fi
-[ -x /bin/busybox ] || "$here/scripts/deps.sh"
+[ -x /bin/busybox ] || "$here/scripts/deps.sh" test
 mkdir -p "$(dirname "$img")"
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT

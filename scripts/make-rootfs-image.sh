@@ -5,12 +5,14 @@
 # usage: scripts/make-rootfs-image.sh [IMAGE]   (default build/rootfs/debian-minbase.img)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
+source "$here/scripts/usage.sh"
+check_args "" "$@"
 img=${1:-$here/build/rootfs/debian-minbase.img}
 version=$(sha256sum "$0" | cut -c1-16)
 if [ -f "$img" ] && [ "$(cat "$img.version" 2>/dev/null)" = "$version" ]; then
 	exit 0
 fi
-command -v debootstrap >/dev/null || "$here/scripts/deps.sh"
+command -v debootstrap >/dev/null || "$here/scripts/deps.sh" test
 mkdir -p "$(dirname "$img")"
 # The mirror and suite apt is configured with (deb822 or one-line sources).
 mirror=$(cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null |

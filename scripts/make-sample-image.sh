@@ -4,6 +4,8 @@
 # Usage: scripts/make-sample-image.sh [OUTPUT]   (default: images/sample.img)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
+source "$here/scripts/usage.sh"
+check_args "" "$@"
 out=${1:-$here/images/sample.img}
 stamp=202601011200.00
 epoch=1767268800 # 2026-01-01 12:00:00 UTC

@@ -6,6 +6,8 @@
 # usage: scripts/make-test-images.sh [DIR] [NAME...]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
+source "$here/scripts/usage.sh"
+check_args "" "$@"
 dir=${1:-$here/build/test-images}
 shift || true
 mkdir -p "$dir"

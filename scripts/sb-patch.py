@@ -18,8 +18,17 @@ def crc32c(data, crc=0xFFFFFFFF):
     return crc
 
 
+def usage(status):
+    (sys.stdout if status == 0 else sys.stderr).write(__doc__)
+    sys.exit(status)
+
+
 def main():
     args = sys.argv[1:]
+    if args and args[0] in ("-h", "--help"):
+        usage(0)
+    if len(args) < 4 or args[0].startswith("-"):
+        usage(2)
     path, base = args.pop(0), 0
     if args and args[0] == "--offset":
         base = int(args[1], 0)

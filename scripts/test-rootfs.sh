@@ -5,7 +5,9 @@
 # usage: scripts/test-rootfs.sh [ROOTFS_IMAGE]     (as root; builds ext4pager if needed)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-"$here/scripts/deps.sh"
+source "$here/scripts/usage.sh"
+check_args "" "$@"
+"$here/scripts/deps.sh" build test
 "$here/scripts/build.sh" normal
 [ $# -gt 0 ] && export ROOTFS_IMAGE=$(realpath "$1")
 exec bash "$here/tests/integration/test_rootfs.sh" "$here/build/ext4pager"

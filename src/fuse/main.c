@@ -9,6 +9,8 @@
 #include "run_mode.h"
 #include "session.h"
 
+#include "ext4pager_version.h" /* EXT4PAGER_COMMIT, generated at build time */
+
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -70,7 +72,9 @@ static int dispatch(const struct options *o)
 		return 0;
 	}
 	if (o->version) {
-		printf("ext4pager %s (libfuse %s)\n", EXT4PAGER_VERSION, fuse_pkgversion());
+		printf("ext4pager %s%s%s%s (libfuse %s)\n", EXT4PAGER_VERSION,
+		       EXT4PAGER_COMMIT[0] ? " (git " : "", EXT4PAGER_COMMIT,
+		       EXT4PAGER_COMMIT[0] ? ")" : "", fuse_pkgversion());
 		return 0;
 	}
 	if (o->stats_mountpoint)
