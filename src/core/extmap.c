@@ -45,6 +45,18 @@ static int builder_add(struct extmap_builder *b, uint64_t lblk, uint64_t pblk, u
 	return 0;
 }
 
+/* Hands the collected extents to `map`, or frees them when building failed with `rc`. */
+static int builder_finish(struct extmap_builder *b, int rc, struct extmap *map)
+{
+	if (rc) {
+		free(b->ext);
+		return rc;
+	}
+	map->ext = b->ext;
+	map->count = b->count;
+	return 0;
+}
+
 static int build_from_extent_tree(ext2_filsys fs, uint32_t ino, struct ext2_inode *inode,
 				  uint64_t size_blocks, struct extmap_builder *b)
 {
@@ -168,13 +180,7 @@ int extmap_build(ext2_filsys fs, uint32_t ino, uint64_t size, struct extmap *map
 		rc = build_from_extent_tree(fs, ino, &inode, size_blocks, &b);
 	else
 		rc = build_from_block_map(fs, ino, size_blocks, &b);
-	if (rc) {
-		free(b.ext);
-		return rc;
-	}
-	map->ext = b.ext;
-	map->count = b.count;
-	return 0;
+	return builder_finish(&b, rc, map);
 }
 
 int extmap_from_array(const struct extent *ext, size_t count, unsigned block_size,
@@ -187,13 +193,7 @@ int extmap_from_array(const struct extent *ext, size_t count, unsigned block_siz
 	map->block_size = block_size;
 	for (size_t i = 0; i < count && rc == 0; i++)
 		rc = builder_add(&b, ext[i].lblk, ext[i].pblk, ext[i].len, ext[i].unwritten);
-	if (rc) {
-		free(b.ext);
-		return rc;
-	}
-	map->ext = b.ext;
-	map->count = b.count;
-	return 0;
+	return builder_finish(&b, rc, map);
 }
 
 void extmap_free(struct extmap *map)
