@@ -23,6 +23,7 @@
 #define RELEASE(...)	 TSA(release_capability(__VA_ARGS__))
 #define REQUIRES(...)	 TSA(requires_capability(__VA_ARGS__))
 #define EXCLUDES(...)	 TSA(locks_excluded(__VA_ARGS__))
+#define ASSERT_HELD(...) TSA(assert_capability(__VA_ARGS__))
 #define NO_TSA		 TSA(no_thread_safety_analysis)
 
 struct CAPABILITY("mutex") mutex {

@@ -5,42 +5,46 @@
  * is a page provider (PageProvider there): here the pager, which queues the request on its
  * port and has supply.c fill the pages.
  *
- * A page request asks for pages [first, end) of a VMO. Its lifecycle, all under vmo->lock
- * except where said:
- *  1. A reader calls page_source_get_pages_locked for pages [first, last]. Present pages need
- *     nothing.
- *  2. A missing page already covered by an outstanding request: the reader takes a reference
- *     and waits on that request (a coalesced wait: one backing read serves every waiter).
+ * A page request asks for pages [first, end) of a VMO. Its lifecycle, all under the owner's
+ * lock (the VMO's, src->lock) except where said:
+ *  1. A reader finds pages of its range missing (vmo_get_pages_locked, the VMO's fault path,
+ *     as VmCowPages' is in Zircon).
+ *  2. A missing page already covered by an outstanding request (page_source_covering): the
+ *     reader waits on that request (a coalesced wait: one backing read serves every waiter).
  *     Otherwise the run of missing, uncovered pages, extended to the readahead boundary,
- *     becomes a new request linked as outstanding, holding one reference for the provider
- *     (and one on the VMO), and goes to provider->send (which must not block).
- *  3. The reader sleeps on the source's `completed` condition until its request is done.
- *  4. The provider supplies pages to the VMO (vmo_supply), without vmo->lock.
- *  5. The provider calls page_source_complete (without vmo->lock; it takes it): the request
- *     is unlinked and marked done with a status and the first page it failed, the provider's
- *     references go, and every waiter wakes.
+ *     becomes a new request (page_source_send): linked as outstanding, holding one reference
+ *     for the provider, and handed to provider->send (which must not block).
+ *  3. The reader sleeps in page_source_wait until its request is done.
+ *  4. The provider supplies pages to the VMO (vmo_supply), without the lock.
+ *  5. The provider calls page_source_complete (without the lock; it takes it): the request is
+ *     unlinked and marked done with a status and the first page it failed, the provider's
+ *     reference goes, and every waiter wakes.
  *  6. Each waiter drops its reference and looks at the VMO again: its pages are present, or the
- *     request failed at a page it needs and the reader returns the error. A failure before the
- *     reader's first page (another reader's request that began earlier) is not the reader's:
- *     its pages are still missing and get a request of their own.
- * The last reference frees the request.
+ *     request failed at a page it needs and page_source_wait returns the error. A failure
+ *     before the reader's first page (another reader's request that began earlier) is not the
+ *     reader's: its pages are still missing and get a request of their own.
+ * The last reference frees the request. page_source knows nothing of what the pages are: the
+ * VMO asks it, never the other way round.
  */
 #ifndef EXT4PAGER_PAGE_SOURCE_H
 #define EXT4PAGER_PAGE_SOURCE_H
 
 #include "list.h"
 #include "lock.h"
-#include "vmo.h"
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
+struct vmo; /* the owner: opaque here */
+struct page_source;
+
 struct page_request {
-	struct vmo *vmo;     /* immutable; the provider's reference on it */
-	uint64_t first, end; /* immutable; pages [first, end) */
-	int status;	     /* 0, or negative errno once done */
-	uint64_t fail_from;  /* first failed page when status < 0 */
+	struct page_source *src; /* immutable */
+	struct vmo *vmo;	 /* immutable; the provider holds a reference on it */
+	uint64_t first, end;	 /* immutable; pages [first, end) */
+	int status;		 /* 0, or negative errno once done */
+	uint64_t fail_from;	 /* first failed page when status < 0 */
 	bool done;
 	int refs;		    /* the provider's + one per waiter */
 	const void *owner;	    /* the reader that created it: waits by others are coalesced */
@@ -49,43 +53,51 @@ struct page_request {
 };
 
 struct page_source {
+	struct mutex *lock;	      /* immutable; the owner's lock, which guards the rest */
 	struct list_node outstanding; /* requests created and not yet completed */
-	pthread_cond_t completed;     /* broadcast (with vmo->lock) when a request completes */
+	pthread_cond_t completed;     /* broadcast (with *lock) when a request completes */
 	unsigned waiters;	      /* readers asleep on `completed` */
 };
 
 struct page_provider {
-	/* Takes over a new request (its `refs` holds the provider's reference). Called with
-	 * vmo->lock held: must not block or take vmo->lock. */
+	/* Takes over a new request (its `refs` holds the provider's reference). Called with the
+	 * source's lock held: must not block or take that lock. */
 	void (*send)(struct page_provider *provider, struct page_request *req);
 };
 
-/* What one get_pages did, for the pager's counters. */
+/* What one fault did, for the pager's counters. */
 struct page_source_result {
 	unsigned requests_sent;
 	unsigned coalesced_waits; /* waits on a request another reader created */
 };
 
-/* A VMO's page source (vmo_create makes it), or NULL without memory. */
-struct page_source *page_source_create(void);
+/* `lock` is the owner's, held around every call below but complete. */
+void page_source_init(struct page_source *src, struct mutex *lock);
 void page_source_destroy(struct page_source *src);
 
-/*
- * Steps 1-3 and 6: returns once pages [first, last] of `vmo` are all present (0), or with the
- * error of a request that failed at one of them, -EIO if the VMO was reclaimed, or -ENOMEM.
- * New requests end at `readahead_end` (exclusive) at most when they reach `last`. The caller
- * holds vmo->lock (it is released while waiting) and has pinned the pages.
- */
-int page_source_get_pages_locked(struct vmo *vmo, struct page_provider *provider, uint64_t first,
-				 uint64_t last, uint64_t readahead_end,
-				 struct page_source_result *result) REQUIRES(vmo->lock);
+/* The outstanding request covering `page`, or NULL. */
+struct page_request *page_source_covering(struct page_source *src, uint64_t page)
+    REQUIRES(*src->lock);
+/* The first page >= `page` covered by an outstanding request, or UINT64_MAX. */
+uint64_t page_source_next_covered(struct page_source *src, uint64_t page) REQUIRES(*src->lock);
+
+/* Step 2: a new request for pages [first, end) of `vmo`, created by reader `owner`, linked as
+ * outstanding and sent. Returns 0 or -ENOMEM. The caller gives the provider its reference on
+ * `vmo`. */
+int page_source_send(struct page_source *src, struct page_provider *provider, struct vmo *vmo,
+		     uint64_t first, uint64_t end, const void *owner) REQUIRES(*src->lock);
+
+/* Steps 3 and 6: waits until `req` is done (the lock is released meanwhile). Returns its error
+ * if it failed at a page in [first, last], else 0. */
+int page_source_wait(struct page_source *src, struct page_request *req, uint64_t first,
+		     uint64_t last) REQUIRES(*src->lock);
 
 /* Step 5: `req` is done with `status` (pages from `fail_from` on failed when negative).
- * Drops the provider's reference on the request. Takes vmo->lock. */
+ * Drops the provider's reference on the request (not on its VMO). Takes the lock. */
 void page_source_complete(struct page_request *req, int status, uint64_t fail_from);
 
 /* Outstanding requests, and readers waiting on them (tests, diagnostics: Zircon's Dump). */
-unsigned page_source_outstanding_locked(struct vmo *vmo) REQUIRES(vmo->lock);
-unsigned page_source_waiters_locked(struct vmo *vmo) REQUIRES(vmo->lock);
+unsigned page_source_outstanding(struct page_source *src) REQUIRES(*src->lock);
+unsigned page_source_waiters(struct page_source *src) REQUIRES(*src->lock);
 
 #endif

@@ -27,6 +27,7 @@
 #include "extmap.h"
 #include "list.h"
 #include "lock.h"
+#include "page_source.h"
 #include "pagepool.h"
 
 #include <stdatomic.h>
@@ -41,7 +42,6 @@
 #define VMO_VIEW_MAX_CHUNKS (VMO_VIEW_MAX_IOV / VMO_CHUNK_PAGES + 2)
 
 struct vmo_chunk;
-struct page_source;
 
 struct vmo_cache {
 	struct pagepool pool;
@@ -60,7 +60,7 @@ struct vmo {
 	struct vmo_chunk **buckets; /* guarded by: lock; chunk hash table */
 	size_t nbuckets;	    /* guarded by: lock */
 	size_t nchunks;		    /* guarded by: lock */
-	struct page_source *source; /* owned; its requests are guarded by: lock */
+	struct page_source source;  /* guarded by: lock; the outstanding page requests */
 	bool reclaimed;		    /* guarded by: lock; no pages will be supplied again */
 	_Atomic int refs;
 };
@@ -107,6 +107,18 @@ void vmo_view_fill_locked(struct vmo *vmo, uint64_t off, size_t len, struct vmo_
  * Caller holds no lock. Returns 0, or -ENOMEM (the frames are then freed).
  */
 int vmo_supply(struct vmo *vmo, uint64_t page, void **frames, size_t n) EXCLUDES(vmo->lock);
+
+/*
+ * The VMO's fault path (VmCowPages' in Zircon): returns once pages [first, last] are all
+ * present (0), or with the error of a request that failed at one of them, -EIO if the VMO was
+ * reclaimed, or -ENOMEM. Missing pages not covered by an outstanding request become new
+ * requests sent to `provider` (each with a VMO reference for the provider), ending at
+ * `readahead_end` (exclusive) at most when they reach `last`; covered ones are waited for. The
+ * caller holds vmo->lock (released while waiting) and has pinned the pages.
+ */
+int vmo_get_pages_locked(struct vmo *vmo, struct page_provider *provider, uint64_t first,
+			 uint64_t last, uint64_t readahead_end, struct page_source_result *result)
+    REQUIRES(vmo->lock);
 
 /* Pages currently present (tests, stats). Takes the lock. */
 uint64_t vmo_present_pages(struct vmo *vmo);

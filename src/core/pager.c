@@ -3,7 +3,6 @@
 
 #include "list.h"
 #include "lock.h"
-#include "page_source.h"
 #include "supply.h"
 
 #include <assert.h>
@@ -224,14 +223,15 @@ static void handle_zero_children(struct pager *p, struct pager_file *f)
 
 static void serve_read(struct pager *p, struct supply_buffer *buf, struct page_request *req)
 {
-	struct supply_job job = {.vmo = req->vmo, .src = p->backing.data};
+	struct vmo *vmo = req->vmo;
+	struct supply_job job = {.vmo = vmo, .src = p->backing.data};
 	struct supply_result res = {.next_page = req->first};
 	bool reclaimed;
 	int rc = -EIO;
 
-	mutex_lock(&req->vmo->lock);
-	reclaimed = req->vmo->reclaimed;
-	mutex_unlock(&req->vmo->lock);
+	mutex_lock(&vmo->lock);
+	reclaimed = vmo->reclaimed;
+	mutex_unlock(&vmo->lock);
 	if (buf && !reclaimed)
 		rc = supply_range(buf, &job, req->first, req->end, &res);
 	COUNT(p, bytes_read, res.bytes_read);
@@ -241,6 +241,7 @@ static void serve_read(struct pager *p, struct supply_buffer *buf, struct page_r
 	if (rc < 0)
 		COUNT(p, failed_ranges, 1);
 	page_source_complete(req, rc, res.next_page);
+	vmo_put(vmo); /* the reference the VMO gave its provider with the request */
 	vmo_cache_trim(&p->cache);
 }
 
@@ -508,8 +509,8 @@ int pager_read(struct pager *p, struct pager_handle *h, uint64_t off, size_t len
 	mutex_lock(&vmo->lock);
 	rc = vmo_pin_locked(vmo, first, last, view);
 	if (rc == 0) {
-		rc = page_source_get_pages_locked(vmo, &p->provider, first, last,
-						  (last / ra + 1) * ra, &res);
+		rc = vmo_get_pages_locked(vmo, &p->provider, first, last, (last / ra + 1) * ra,
+					  &res);
 		if (rc == 0)
 			vmo_view_fill_locked(vmo, off, len, view);
 		else

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "vmo.h"
 
-#include "page_source.h"
-
 #include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -193,13 +191,8 @@ struct vmo *vmo_create(struct vmo_cache *cache, uint64_t size, struct extmap *ma
 		extmap_free(map);
 		return NULL;
 	}
-	vmo->source = page_source_create();
-	if (!vmo->source) {
-		extmap_free(map);
-		free(vmo);
-		return NULL;
-	}
 	mutex_init(&vmo->lock);
+	page_source_init(&vmo->source, &vmo->lock);
 	vmo->size = size;
 	vmo->npages = size / ps + (size % ps != 0);
 	vmo->map = *map;
@@ -224,7 +217,7 @@ void vmo_put(struct vmo *vmo)
 	vmo_reclaim(vmo);
 	extmap_free(&vmo->map);
 	free(vmo->buckets);
-	page_source_destroy(vmo->source);
+	page_source_destroy(&vmo->source);
 	mutex_destroy(&vmo->lock);
 	free(vmo);
 }
@@ -372,4 +365,84 @@ uint64_t vmo_present_pages(struct vmo *vmo)
 			n += (uint64_t)__builtin_popcountll(c->present);
 	mutex_unlock(&vmo->lock);
 	return n;
+}
+
+/* The page source's lock is the VMO's (page_source_init in vmo_create): tells clang so. */
+static inline void source_locked(struct vmo *vmo) REQUIRES(vmo->lock)
+    ASSERT_HELD(*vmo->source.lock) NO_TSA
+{
+	(void)vmo;
+}
+
+/* Requests for every run of missing, uncovered pages in [from, last]; a run that reaches
+ * `last` goes on to `ra_end`. */
+static int request_missing_locked(struct vmo *vmo, struct page_provider *provider, uint64_t from,
+				  uint64_t last, uint64_t ra_end, const void *owner,
+				  struct page_source_result *result) REQUIRES(vmo->lock)
+{
+	uint64_t page = from;
+
+	source_locked(vmo);
+	if (ra_end > vmo->npages)
+		ra_end = vmo->npages;
+	while (page <= last) {
+		struct page_request *r;
+		uint64_t end, stop;
+		int rc;
+
+		page = vmo_first_missing_locked(vmo, page, last);
+		if (page == UINT64_MAX)
+			break;
+		r = page_source_covering(&vmo->source, page);
+		if (r) {
+			page = r->end;
+			continue;
+		}
+		stop = page_source_next_covered(&vmo->source, page);
+		if (stop > ra_end)
+			stop = ra_end;
+		for (end = page + 1; end < stop && !vmo_page_present_locked(vmo, end); end++)
+			;
+		vmo_get(vmo); /* the provider's, dropped once it has completed the request */
+		rc = page_source_send(&vmo->source, provider, vmo, page, end, owner);
+		if (rc) {
+			vmo_put(
+			    vmo); /* never the last: the reader holds the VMO through its handle */
+			return rc;
+		}
+		result->requests_sent++;
+		page = end;
+	}
+	return 0;
+}
+
+int vmo_get_pages_locked(struct vmo *vmo, struct page_provider *provider, uint64_t first,
+			 uint64_t last, uint64_t readahead_end, struct page_source_result *result)
+{
+	const void *owner = result; /* unique per call: tells our own requests from others' */
+
+	source_locked(vmo);
+	for (;;) {
+		uint64_t page = vmo_first_missing_locked(vmo, first, last);
+		struct page_request *r;
+		int rc;
+
+		if (page == UINT64_MAX)
+			return 0;
+		if (vmo->reclaimed)
+			return -EIO;
+		r = page_source_covering(&vmo->source, page);
+		if (!r) {
+			rc = request_missing_locked(vmo, provider, page, last, readahead_end, owner,
+						    result);
+			if (rc)
+				return rc;
+			continue;
+		}
+		if (r->owner != owner)
+			result->coalesced_waits++;
+		rc = page_source_wait(&vmo->source, r, first, last);
+		if (rc)
+			return rc;
+	}
 }

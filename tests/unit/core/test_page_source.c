@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
-/* page_source alone: a VMO, a fake provider that only records what it is sent, and the test
- * playing the provider's part (supplying pages, completing requests). Readers that must block
- * run on threads; the test waits for them with the source's own waiter count, never sleeps. */
+/* Page requests: page_source alone (a lock and a fake provider), then through a VMO's fault
+ * path (vmo_get_pages_locked) with the test playing the provider's part — supplying pages and
+ * completing requests. Readers that must block run on threads; the test waits for them with
+ * the source's own waiter count, never sleeps. */
 #include "page_source.h"
+#include "vmo.h"
 #include "check_main.h"
 #include "testimg.h"
 
@@ -74,6 +76,14 @@ static void teardown(struct vmo *v)
 	pthread_mutex_destroy(&prov.lock);
 }
 
+/* Completes `req` as a provider does, and drops the VMO reference the provider was given. */
+static void complete(struct page_request *req, int status, uint64_t fail_from)
+{
+	struct vmo *v = req->vmo;
+	page_source_complete(req, status, fail_from);
+	vmo_put(v);
+}
+
 /* Supplies pages [first, end) as zero pages, as a provider would. */
 static void supply_zeros(struct vmo *v, uint64_t first, uint64_t end)
 {
@@ -97,8 +107,8 @@ static void *reader_main(void *arg)
 	mutex_lock(&r->vmo->lock);
 	r->rc = vmo_pin_locked(r->vmo, r->first, r->last, &view);
 	if (r->rc == 0) {
-		r->rc = page_source_get_pages_locked(r->vmo, &prov.base, r->first, r->last,
-						     r->ra_end, &r->res);
+		r->rc =
+		    vmo_get_pages_locked(r->vmo, &prov.base, r->first, r->last, r->ra_end, &r->res);
 		vmo_unpin_locked(r->vmo, &view);
 	}
 	mutex_unlock(&r->vmo->lock);
@@ -120,9 +130,10 @@ struct waiters_arg {
 static int waiters_reached(void *arg)
 {
 	struct waiters_arg *w = arg;
-	mutex_lock(&w->vmo->lock);
-	unsigned n = page_source_waiters_locked(w->vmo);
-	mutex_unlock(&w->vmo->lock);
+	struct page_source *src = &w->vmo->source;
+	mutex_lock(src->lock); /* the VMO's */
+	unsigned n = page_source_waiters(src);
+	mutex_unlock(src->lock);
 	return n >= w->want;
 }
 
@@ -131,6 +142,41 @@ static void wait_waiters(struct vmo *v, unsigned want)
 	struct waiters_arg w = {v, want};
 	testimg_wait_for(waiters_reached, &w, "readers asleep on a request");
 }
+
+/* page_source on its own: no VMO, only the lock its owner would hold. */
+START_TEST(requests_are_found_by_page_and_completed_once)
+{
+	struct mutex lock;
+	struct page_source src;
+	mutex_init(&lock);
+	prov = (struct fake_provider){.base.send = fake_send};
+	pthread_mutex_init(&prov.lock, NULL);
+	page_source_init(&src, &lock);
+	mutex_lock(src.lock);
+	ck_assert_int_eq(page_source_send(&src, &prov.base, NULL, 10, 20, &src), 0);
+	ck_assert_int_eq(page_source_send(&src, &prov.base, NULL, 30, 32, &src), 0);
+	ck_assert_ptr_eq(page_source_covering(&src, 15), sent(0));
+	ck_assert_ptr_null(page_source_covering(&src, 20));
+	ck_assert_uint_eq(page_source_next_covered(&src, 0), 10);
+	ck_assert_uint_eq(page_source_next_covered(&src, 12), 12);
+	ck_assert_uint_eq(page_source_next_covered(&src, 20), 30);
+	ck_assert_uint_eq(page_source_next_covered(&src, 32), UINT64_MAX);
+	ck_assert_uint_eq(page_source_outstanding(&src), 2);
+	mutex_unlock(src.lock);
+	page_source_complete(sent(0), -EIO, 14);
+	mutex_lock(src.lock);
+	ck_assert_ptr_null(page_source_covering(&src, 15));
+	ck_assert_uint_eq(page_source_outstanding(&src), 1);
+	mutex_unlock(src.lock);
+	page_source_complete(sent(1), 0, 32);
+	mutex_lock(src.lock);
+	ck_assert_uint_eq(page_source_outstanding(&src), 0);
+	mutex_unlock(src.lock);
+	page_source_destroy(&src);
+	mutex_destroy(&lock);
+	pthread_mutex_destroy(&prov.lock);
+}
+END_TEST
 
 START_TEST(missing_pages_become_one_request_to_the_readahead_end)
 {
@@ -143,14 +189,14 @@ START_TEST(missing_pages_become_one_request_to_the_readahead_end)
 	ck_assert_uint_eq(req->first, 2);
 	ck_assert_uint_eq(req->end, 32);
 	supply_zeros(v, 2, 32);
-	page_source_complete(req, 0, 32);
+	complete(req, 0, 32);
 	pthread_join(r.thread, NULL);
 	ck_assert_int_eq(r.rc, 0);
 	ck_assert_uint_eq(r.res.requests_sent, 1);
 	ck_assert_uint_eq(r.res.coalesced_waits, 0);
-	mutex_lock(&v->lock);
-	ck_assert_uint_eq(page_source_outstanding_locked(v), 0);
-	mutex_unlock(&v->lock);
+	mutex_lock(v->source.lock);
+	ck_assert_uint_eq(page_source_outstanding(&v->source), 0);
+	mutex_unlock(v->source.lock);
 	teardown(v);
 }
 END_TEST
@@ -166,7 +212,7 @@ START_TEST(readahead_stops_at_eof_and_at_present_pages)
 	ck_assert_uint_eq(req->first, 0);
 	ck_assert_uint_eq(req->end, 6);
 	supply_zeros(v, 0, 6);
-	page_source_complete(req, 0, 6);
+	complete(req, 0, 6);
 	pthread_join(r.thread, NULL);
 	ck_assert_int_eq(r.rc, 0);
 	/* Past the present page, up to EOF (10 pages), not to the readahead end (64). */
@@ -176,7 +222,7 @@ START_TEST(readahead_stops_at_eof_and_at_present_pages)
 	ck_assert_uint_eq(req->first, 7);
 	ck_assert_uint_eq(req->end, 10);
 	supply_zeros(v, 7, 10);
-	page_source_complete(req, 0, 10);
+	complete(req, 0, 10);
 	pthread_join(r.thread, NULL);
 	ck_assert_int_eq(r.rc, 0);
 	teardown(v);
@@ -193,7 +239,7 @@ START_TEST(a_second_reader_waits_on_the_first_request)
 	wait_waiters(v, 2);
 	ck_assert_int_eq(sent_count(), 1);
 	supply_zeros(v, 0, 32);
-	page_source_complete(sent(0), 0, 32);
+	complete(sent(0), 0, 32);
 	pthread_join(a.thread, NULL);
 	pthread_join(b.thread, NULL);
 	ck_assert_int_eq(a.rc, 0);
@@ -211,7 +257,7 @@ START_TEST(a_failure_in_range_is_the_readers_error)
 	reader_start(&r, v, 0, 7, 32);
 	wait_waiters(v, 1);
 	supply_zeros(v, 0, 4);
-	page_source_complete(sent(0), -EIO, 4); /* pages 0-3 supplied, 4.. failed */
+	complete(sent(0), -EIO, 4); /* pages 0-3 supplied, 4.. failed */
 	pthread_join(r.thread, NULL);
 	ck_assert_int_eq(r.rc, -EIO);
 	teardown(v);
@@ -226,7 +272,7 @@ START_TEST(a_failure_before_the_range_gets_the_reader_its_own_request)
 	wait_waiters(v, 1);
 	reader_start(&b, v, 20, 20, 32);
 	wait_waiters(v, 2);
-	page_source_complete(sent(0), -EIO, 0); /* failed at page 0: nothing supplied */
+	complete(sent(0), -EIO, 0); /* failed at page 0: nothing supplied */
 	pthread_join(a.thread, NULL);
 	ck_assert_int_eq(a.rc, -EIO);
 	int two = 2;
@@ -235,7 +281,7 @@ START_TEST(a_failure_before_the_range_gets_the_reader_its_own_request)
 	ck_assert_uint_eq(mine->first, 20);
 	ck_assert_uint_eq(mine->end, 32);
 	supply_zeros(v, 20, 32);
-	page_source_complete(mine, 0, 32);
+	complete(mine, 0, 32);
 	pthread_join(b.thread, NULL);
 	ck_assert_int_eq(b.rc, 0);
 	teardown(v);
@@ -268,7 +314,8 @@ START_TEST(present_pages_need_no_request)
 }
 END_TEST
 
-CHECK_MAIN("page_source", missing_pages_become_one_request_to_the_readahead_end,
+CHECK_MAIN("page_source", requests_are_found_by_page_and_completed_once,
+	   missing_pages_become_one_request_to_the_readahead_end,
 	   readahead_stops_at_eof_and_at_present_pages, a_second_reader_waits_on_the_first_request,
 	   a_failure_in_range_is_the_readers_error,
 	   a_failure_before_the_range_gets_the_reader_its_own_request,

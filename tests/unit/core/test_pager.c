@@ -3,7 +3,6 @@
  * extents, and reads through pager_read. Concurrent cases synchronize with a gate in the
  * backing source and the pager's counters, never with sleeps. */
 #include "byte_source.h"
-#include "page_source.h"
 #include "pager.h"
 #include "supply.h"
 #include "testimg.h"
@@ -175,9 +174,9 @@ static int waiters_at_least(void *arg)
 	} *a = arg;
 	struct vmo *v = pager_handle_vmo(a->h);
 	unsigned n;
-	mutex_lock(&v->lock);
-	n = page_source_waiters_locked(v);
-	mutex_unlock(&v->lock);
+	mutex_lock(v->source.lock); /* the VMO's */
+	n = page_source_waiters(&v->source);
+	mutex_unlock(v->source.lock);
 	return n >= a->want;
 }
 
