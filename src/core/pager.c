@@ -212,8 +212,9 @@ static void handle_zero_children(struct pager *p, struct pager_file *f)
 	if (reclaim) {
 		/* Unregistered with no children: nothing can find the file any more. */
 		vmo_reclaim(f->vmo);
-		COUNT(p, vmos_reclaimed, 1);
+		/* live first: whoever sees the reclaim counted also sees the file gone */
 		atomic_fetch_sub(&p->stats.vmos_live, 1);
+		COUNT(p, vmos_reclaimed, 1);
 	}
 	if (last)
 		file_free(f);

@@ -16,19 +16,36 @@ for img in "$REPO/images/sample.img" "$IMAGES"/*.img; do
 	k=$WORK/k-$name f=$WORK/f-$name
 	mount_kernel "$img" "$k"
 	mount_fuse "$img" "$f"
-	if python3 "$REPO/tests/integration/compare.py" --label "$name" --quick-content $((64 << 20)) "$k" "$f"; then
+	# compare.py and the tools' walks of the two mounts run side by side (2+ cores).
+	python3 "$REPO/tests/integration/compare.py" --label "$name" --quick-content $((64 << 20)) "$k" "$f" \
+		>"$WORK/compare.out" 2>&1 &
+	compare_pid=$!
+	tools=("ls -lRAn --time-style=full-iso" "getfattr -R -h -d -m - --absolute-names" "getfacl -R -P -n")
+	tool_pids=()
+	for side in k f; do
+		root=$WORK/$side-$name
+		(
+			for i in "${!tools[@]}"; do
+				(cd "$root" && ${tools[$i]} . 2>&1) >"$WORK/$side.$i.out" || true
+			done
+		) &
+		tool_pids+=($!)
+	done
+	wait "${tool_pids[@]}"
+	if wait "$compare_pid"; then
+		cat "$WORK/compare.out"
 		pass "$name: compare.py"
 	else
+		cat "$WORK/compare.out"
 		fail "$name: compare.py found mismatches"
 	fi
-	for tool in "ls -lRAn --time-style=full-iso" "getfattr -R -h -d -m - --absolute-names" "getfacl -R -P -n"; do
-		(cd "$k" && $tool . 2>&1) >"$WORK/kernel.out" || true
-		(cd "$f" && $tool . 2>&1) >"$WORK/fuse.out" || true
-		if cmp -s "$WORK/kernel.out" "$WORK/fuse.out"; then
+	for i in "${!tools[@]}"; do
+		tool=${tools[$i]}
+		if cmp -s "$WORK/k.$i.out" "$WORK/f.$i.out"; then
 			pass "$name: ${tool%% *} output identical"
 		else
 			fail "$name: ${tool%% *} output differs"
-			diff "$WORK/kernel.out" "$WORK/fuse.out" | head -20 || true
+			diff "$WORK/k.$i.out" "$WORK/f.$i.out" | head -20 || true
 		fi
 	done
 	kdf=$(df -B1 --output=size,used,avail,pcent,itotal,iused,iavail,ipcent "$k" | tail -1)
