@@ -518,7 +518,8 @@ int pager_read(struct pager *p, struct pager_handle *h, uint64_t off, size_t len
 			vmo_unpin_locked(vmo, view);
 	}
 	mutex_unlock(&vmo->lock);
-	COUNT(p, coalesced_waits, res.coalesced_waits);
+	if (res.coalesced_waits) /* no shared-counter write on the common path */
+		COUNT(p, coalesced_waits, res.coalesced_waits);
 	if (rc == 0)
 		vmo_get(vmo); /* the view's: the file may be released before the view is */
 	if (rc == 0 && res.requests_sent == 0)
