@@ -72,7 +72,7 @@ mount_fuse() {
 	DAEMON_DIRS[${#DAEMONS[@]}]=$dir
 	DAEMONS+=($!)
 	MOUNTS+=("$dir")
-	for _ in $(seq 1 200); do
+	for _ in $(seq 1 1200); do # 60 s: a sanitizer build on a loaded machine starts slowly
 		if grep -q " $dir fuse.ext4pager " /proc/mounts; then
 			return 0
 		fi
@@ -82,7 +82,7 @@ mount_fuse() {
 		fi
 		sleep 0.05
 	done
-	echo "FAIL: ext4pager did not mount $img in 10 s"; cat "$log"
+	echo "FAIL: ext4pager did not mount $img in 60 s"; cat "$log"
 	return 1
 }
 

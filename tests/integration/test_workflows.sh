@@ -130,8 +130,11 @@ after=$(ls -d /tmp/ext4pager.?????? 2>/dev/null | wc -l)
 mnt=$WORK/auto
 mount_fuse "$img" "$mnt" -o auto_unmount
 kill -KILL "${DAEMONS[-1]}"
-for _ in $(seq 1 400); do grep -q " $mnt " /proc/mounts || break; sleep 0.05; done # fusermount3 notices the death; a sanitizer build takes longer to die
-grep -q " $mnt " /proc/mounts && fail "auto_unmount: mount left after SIGKILL" || pass "auto_unmount: gone after SIGKILL of the daemon"
+# fusermount3 notices the death once the kernel has closed the daemon's /dev/fuse; a sanitizer
+# build on a loaded machine takes a long time to die (a 20 s window was missed under stress-ng).
+not_mounted() { ! grep -q " $1 " /proc/mounts; }
+wait_until 120 not_mounted "$mnt" && pass "auto_unmount: gone after SIGKILL of the daemon" ||
+	fail "auto_unmount: mount left 120 s after SIGKILL"
 DAEMONS[-1]=""
 
 mnt=$WORK/idle
@@ -142,10 +145,10 @@ sleep 3.5
 grep -q " $mnt " /proc/mounts && pass "idle_timeout: stays mounted while a file is open" || fail "idle_timeout: unmounted with a file open"
 exec 7<&-
 t0=$(date +%s.%N)
-for _ in $(seq 1 120); do grep -q " $mnt " /proc/mounts || break; sleep 0.1; done
+for _ in $(seq 1 600); do grep -q " $mnt " /proc/mounts || break; sleep 0.1; done
 t1=$(date +%s.%N)
 if grep -q " $mnt " /proc/mounts; then
-	fail "idle_timeout: still mounted 12 s after the last close"
+	fail "idle_timeout: still mounted 60 s after the last close"
 else
 	pass "idle_timeout: unmounted $(python3 -c "print(round($t1 - $t0, 1))") s after the last close"
 	wait "$idle_pid"; status=$?
