@@ -158,7 +158,7 @@ else
 fi
 
 # --- SEEK_DATA / SEEK_HOLE against the kernel (fresh mounts: see seekmap.py) ----------------
-# EXT4PAGER_SEEK_IMAGES="a b": only these (the sanitizer run skips the two 50k-file images).
+# EXT4PAGER_SEEK_IMAGES="a b": only these (the sanitizer run skips the 50k-file image).
 for name in ${EXT4PAGER_SEEK_IMAGES:-ext4-4k ext4-1k ext2-1k ext3-1k ext4-inline ext4-bigalloc}; do
 	timg=$IMAGES/$name.img
 	[ -f "$timg" ] || { fail "missing test image $timg"; continue; }
