@@ -25,6 +25,12 @@
  *     reader's: its pages are still missing and get a request of their own.
  * The last reference frees the request. page_source knows nothing of what the pages are: the
  * VMO asks it, never the other way round.
+ *
+ * A reader that must not sleep (a FUSE handler on an io_uring queue: blocking it stalls every
+ * request behind it) waits asynchronously instead of in steps 3 and 6: it attaches a
+ * page_waiter to the request (page_source_wait_async) and returns; page_source_complete, once
+ * it has dropped the lock, resumes the waiter on the completing thread with the status step 6
+ * would have returned. As in Zircon, the provider's completion is what moves the reader on.
  */
 #ifndef EXT4PAGER_PAGE_SOURCE_H
 #define EXT4PAGER_PAGE_SOURCE_H
@@ -48,6 +54,7 @@ struct page_request {
 	bool done;
 	int refs;		    /* the provider's + one per waiter */
 	const void *owner;	    /* the reader that created it: waits by others are coalesced */
+	struct list_node async_waiters; /* page_waiter.link: resumed on completion */
 	struct list_node link;	    /* the source's outstanding list */
 	struct list_node port_link; /* the provider's queue: sending never allocates */
 };
@@ -56,7 +63,18 @@ struct page_source {
 	struct mutex *lock;	      /* immutable; the owner's lock, which guards the rest */
 	struct list_node outstanding; /* requests created and not yet completed */
 	pthread_cond_t completed;     /* broadcast (with *lock) when a request completes */
-	unsigned waiters;	      /* readers asleep on `completed` */
+	unsigned waiters;	      /* readers asleep on `completed` or attached asynchronously */
+};
+
+/* An asynchronous waiter: the reader's memory, attached to one request at a time. */
+struct page_waiter {
+	/* Called once per attach, on the thread that completed the request, with no lock held;
+	 * `status` is what page_source_wait would have returned. It may attach `w` again. */
+	void (*resume)(struct page_waiter *w, int status);
+	/* Private: set by page_source_wait_async, guarded by the source's lock. */
+	struct list_node link;
+	uint64_t first, last;
+	int status;
 };
 
 struct page_provider {
@@ -92,8 +110,14 @@ int page_source_send(struct page_source *src, struct page_provider *provider, st
 int page_source_wait(struct page_source *src, struct page_request *req, uint64_t first,
 		     uint64_t last) REQUIRES(*src->lock);
 
+/* Instead of page_source_wait: attaches `w` (the pages it needs are [first, last]) to `req`,
+ * which is outstanding, and returns at once. */
+void page_source_wait_async(struct page_source *src, struct page_request *req,
+			    struct page_waiter *w, uint64_t first, uint64_t last) REQUIRES(*src->lock);
+
 /* Step 5: `req` is done with `status` (pages from `fail_from` on failed when negative).
- * Drops the provider's reference on the request (not on its VMO). Takes the lock. */
+ * Drops the provider's reference on the request (not on its VMO). Takes the lock, then resumes
+ * the asynchronous waiters without it. */
 void page_source_complete(struct page_request *req, int status, uint64_t fail_from);
 
 /* Outstanding requests, and readers waiting on them (tests, diagnostics: Zircon's Dump). */

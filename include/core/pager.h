@@ -6,10 +6,11 @@
  *   open    → pager_register(ino): one file record and VMO per inode, shared by every open;
  *             the open gets a child handle. The size and extent map are loaded once, here,
  *             through the backing's `load`.
- *   READ    → pager_read(handle, off, len): replies from present pages; missing ones become page
- *             requests (page_source.h). The pager is their provider: it queues each on the port
- *             without allocating, and a pager thread has supply.c fill the pages from the
- *             backing's byte source, then completes the request.
+ *   READ    → pager_read_start(handle, off, len): replies from present pages; missing ones
+ *             become page requests (page_source.h). The pager is their provider: it queues
+ *             each on the port without allocating, and a pager thread has supply.c fill the
+ *             pages from the backing's byte source, then completes the request, which resumes
+ *             the read (and answers it) on that thread.
  *   release → pager_release(handle): the last child queues the file's zero-children packet; a
  *             pager thread re-checks under the registry lock that no open came back meanwhile,
  *             unregisters the file and reclaims its VMO's pages.
@@ -59,7 +60,7 @@ struct pager_config {
 	X(vmos_registered, "files registered")                                                     \
 	X(vmos_reclaimed, "files reclaimed after their last child")                                \
 	X(vmos_live, "files registered now")                                                       \
-	X(read_hits, "reads served without any page request")
+	X(read_hits, "reads that waited for no page request")
 /* Read off the cache when stats are taken. */
 #define PAGER_GAUGES(X)                                                                            \
 	X(pages_evicted, "pages evicted to stay in the budget")                                    \
@@ -95,10 +96,30 @@ void pager_release(struct pager *p, struct pager_handle *h);
 struct vmo *pager_handle_vmo(const struct pager_handle *h);
 
 /*
- * Reads [off, off+len) (len ≤ VMO_READ_MAX) into a pinned view, waiting for page requests as
- * needed. Returns 0 (view->len may be < len at EOF), or a negative errno. On 0, the caller
- * writes view->iov out and then calls pager_view_release.
+ * One read that never sleeps (what a FUSE handler on an io_uring queue needs): the caller fills
+ * the public fields and calls pager_read_start, which pins [off, off+len) (len ≤ VMO_READ_MAX)
+ * into *view and calls done(r, 0) once every page is present (view->len may be < len at EOF),
+ * or done(r, -errno). done is called exactly once: on the caller's thread when no page request
+ * had to be waited for, otherwise on the pager thread that completed the last one (Zircon's
+ * model: the provider's completion moves the reader on). `r`, `view` and the handle are the
+ * caller's to keep alive until then. After done(r, 0) the caller writes view->iov out and
+ * calls pager_view_release.
  */
+struct pager_read {
+	struct pager_handle *h;
+	uint64_t off;
+	size_t len;
+	struct vmo_view *view;
+	void (*done)(struct pager_read *r, int rc);
+	/* Private to the pager. */
+	struct pager *p;
+	struct page_waiter waiter;
+	uint64_t first, last, readahead_end;
+	unsigned requests_sent, coalesced_waits;
+};
+void pager_read_start(struct pager *p, struct pager_read *r);
+
+/* pager_read_start, waiting for done: 0 or a negative errno, as done would get. */
 int pager_read(struct pager *p, struct pager_handle *h, uint64_t off, size_t len,
 	       struct vmo_view *view);
 void pager_view_release(struct pager *p, struct vmo_view *view);

@@ -115,10 +115,12 @@ int vmo_supply(struct vmo *vmo, uint64_t page, void **frames, size_t n) EXCLUDES
  * requests sent to `provider` (each with a VMO reference for the provider), ending at
  * `readahead_end` (exclusive) at most when they reach `last`; covered ones are waited for. The
  * caller holds vmo->lock (released while waiting) and has pinned the pages.
+ * With `async`, nothing waits: at the first page that needs a wait, `async` is attached to its
+ * request and -EINPROGRESS returned; the caller calls again once `async` is resumed.
  */
 int vmo_get_pages_locked(struct vmo *vmo, struct page_provider *provider, uint64_t first,
-			 uint64_t last, uint64_t readahead_end, struct page_source_result *result)
-    REQUIRES(vmo->lock);
+			 uint64_t last, uint64_t readahead_end, struct page_source_result *result,
+			 struct page_waiter *async) REQUIRES(vmo->lock);
 
 /* Pages currently present (tests, stats). Takes the lock. */
 uint64_t vmo_present_pages(struct vmo *vmo);

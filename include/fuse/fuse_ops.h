@@ -10,7 +10,9 @@
 #define FUSE_USE_VERSION 312
 #include <fuse_lowlevel.h>
 
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 
 #include "dir.h"
 #include "image.h"
@@ -28,7 +30,21 @@ struct fs_context {
 	unsigned idle_timeout;		   /* seconds; 0 = activity is not tracked */
 	atomic_uint open_files;		   /* open files and directories (mmaps included) */
 	_Atomic uint64_t last_activity_ms; /* CLOCK_MONOTONIC_COARSE of the last request */
+
+	/* READs not yet answered: a READ whose pages are being fetched is answered by the pager
+	 * thread that completes its page request, possibly after the FUSE loop has returned;
+	 * fuse_ops_drain_reads waits for them before the session is destroyed. */
+	pthread_mutex_t reads_lock;
+	pthread_cond_t reads_drained;
+	unsigned reads_in_flight; /* guarded by: reads_lock */
+	bool reads_closed;	  /* guarded by: reads_lock; later READs get EIO */
 };
+
+void fuse_ops_context_init(struct fs_context *c);
+/* Answers no READ from now on and waits until every READ started is answered. The pager
+ * threads must still run. */
+void fuse_ops_drain_reads(struct fs_context *c);
+void fuse_ops_context_destroy(struct fs_context *c);
 
 /* Notes activity now (each request does). */
 void fuse_ops_touch(struct fs_context *c);

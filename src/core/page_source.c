@@ -66,10 +66,19 @@ int page_source_send(struct page_source *src, struct page_provider *provider, st
 	r->end = end;
 	r->refs = 1;
 	r->owner = owner;
+	list_init(&r->async_waiters);
 	list_init(&r->port_link);
 	list_push_back(&src->outstanding, &r->link);
 	provider->send(provider, r);
 	return 0;
+}
+
+/* What a done request means to a reader of pages [first, last]. */
+static int status_for_reader(const struct page_request *r, uint64_t first, uint64_t last)
+{
+	if (r->status < 0 && !(r->fail_from >= first && r->fail_from <= last))
+		return 0; /* failed before our range: our pages get a request of their own */
+	return r->status;
 }
 
 int page_source_wait(struct page_source *src, struct page_request *r, uint64_t first, uint64_t last)
@@ -81,25 +90,47 @@ int page_source_wait(struct page_source *src, struct page_request *r, uint64_t f
 	while (!r->done)
 		mutex_wait(&src->completed, src->lock);
 	src->waiters--;
-	status = r->status;
-	if (status < 0 && !(r->fail_from >= first && r->fail_from <= last))
-		status = 0; /* failed before our range: our pages get a request of their own */
+	status = status_for_reader(r, first, last);
 	request_put_locked(src, r);
 	return status;
+}
+
+void page_source_wait_async(struct page_source *src, struct page_request *req,
+			    struct page_waiter *w, uint64_t first, uint64_t last)
+{
+	assert(!req->done);
+	w->first = first;
+	w->last = last;
+	src->waiters++;
+	list_push_back(&req->async_waiters, &w->link);
 }
 
 void page_source_complete(struct page_request *req, int status, uint64_t fail_from)
 {
 	struct page_source *src = req->src;
+	struct list_node resumed, *n;
 
+	list_init(&resumed);
 	mutex_lock(src->lock);
 	list_remove(&req->link);
 	req->status = status;
 	req->fail_from = fail_from;
 	req->done = true;
+	while ((n = list_pop_front(&req->async_waiters))) {
+		struct page_waiter *w = list_entry(n, struct page_waiter, link);
+		w->status = status_for_reader(req, w->first, w->last);
+		src->waiters--;
+		list_push_back(&resumed, n);
+	}
 	pthread_cond_broadcast(&src->completed);
 	request_put_locked(src, req);
 	mutex_unlock(src->lock);
+	/* Without the lock: a waiter's resume looks at the VMO again and may attach itself to
+	 * another request of this source. */
+	while ((n = list_pop_front(&resumed))) {
+		struct page_waiter *w = list_entry(n, struct page_waiter, link);
+		w->resume(w, w->status);
+	}
 }
 
 unsigned page_source_outstanding(struct page_source *src)

@@ -486,45 +486,129 @@ struct vmo *pager_handle_vmo(const struct pager_handle *h)
 	return h->file->vmo;
 }
 
-int pager_read(struct pager *p, struct pager_handle *h, uint64_t off, size_t len,
-	       struct vmo_view *view)
+/* The read's pages are pinned: asks for the missing ones. 0 (view filled), -EINPROGRESS (the
+ * waiter is attached to a request), or an error (pins dropped). */
+static int read_continue_locked(struct pager *p, struct pager_read *r, struct vmo *vmo)
+    REQUIRES(vmo->lock)
 {
-	struct vmo *vmo = h->file->vmo;
 	struct page_source_result res = {0};
-	uint64_t first, last, ra = p->cfg.readahead / p->page_size;
+	int rc = vmo_get_pages_locked(vmo, &p->provider, r->first, r->last, r->readahead_end, &res,
+				      &r->waiter);
+
+	r->requests_sent += res.requests_sent;
+	r->coalesced_waits += res.coalesced_waits;
+	if (rc == 0)
+		vmo_view_fill_locked(vmo, r->off, r->len, r->view);
+	else if (rc != -EINPROGRESS)
+		vmo_unpin_locked(vmo, r->view);
+	return rc;
+}
+
+static void read_finish(struct pager *p, struct pager_read *r, int rc)
+{
+	if (r->coalesced_waits) /* no shared-counter write on the common path */
+		COUNT(p, coalesced_waits, r->coalesced_waits);
+	if (rc == 0 && r->requests_sent == 0 && r->coalesced_waits == 0)
+		COUNT(p, read_hits, 1); /* waited for nothing */
+	if (rc == 0 && r->view->npinned)
+		vmo_get(r->view->vmo); /* the view's: the file may be released before the view is */
+	r->done(r, rc);
+}
+
+/* page_waiter.resume: a request the read waited for is done (on the completing thread). */
+static void read_resume(struct page_waiter *w, int status)
+{
+	struct pager_read *r = (struct pager_read *)((char *)w - offsetof(struct pager_read, waiter));
+	struct vmo *vmo = r->view->vmo;
+	int rc;
+
+	mutex_lock(&vmo->lock);
+	if (status) {
+		vmo_unpin_locked(vmo, r->view);
+		rc = status;
+	} else {
+		rc = read_continue_locked(r->p, r, vmo);
+	}
+	mutex_unlock(&vmo->lock);
+	if (rc != -EINPROGRESS)
+		read_finish(r->p, r, rc);
+}
+
+void pager_read_start(struct pager *p, struct pager_read *r)
+{
+	struct vmo *vmo = r->h->file->vmo;
+	struct vmo_view *view = r->view;
+	uint64_t ra = p->cfg.readahead / p->page_size;
+	size_t len = r->len;
 	int rc;
 
 	view->vmo = vmo;
 	view->iovcnt = 0;
 	view->len = 0;
 	view->npinned = 0;
-	if (off >= vmo->size || len == 0)
-		return 0;
-	if (len > vmo->size - off)
-		len = (size_t)(vmo->size - off);
-	if (len > VMO_READ_MAX)
-		return -EINVAL;
-	first = off / p->page_size;
-	last = (off + len - 1) / p->page_size;
+	r->p = p;
+	r->waiter.resume = read_resume;
+	r->requests_sent = 0;
+	r->coalesced_waits = 0;
+	if (r->off >= vmo->size || len == 0) {
+		r->done(r, 0);
+		return;
+	}
+	if (len > vmo->size - r->off)
+		r->len = len = (size_t)(vmo->size - r->off);
+	if (len > VMO_READ_MAX) {
+		r->done(r, -EINVAL);
+		return;
+	}
+	r->first = r->off / p->page_size;
+	r->last = (r->off + len - 1) / p->page_size;
+	r->readahead_end = (r->last / ra + 1) * ra;
 
 	mutex_lock(&vmo->lock);
-	rc = vmo_pin_locked(vmo, first, last, view);
-	if (rc == 0) {
-		rc = vmo_get_pages_locked(vmo, &p->provider, first, last, (last / ra + 1) * ra,
-					  &res);
-		if (rc == 0)
-			vmo_view_fill_locked(vmo, off, len, view);
-		else
-			vmo_unpin_locked(vmo, view);
-	}
-	mutex_unlock(&vmo->lock);
-	if (res.coalesced_waits) /* no shared-counter write on the common path */
-		COUNT(p, coalesced_waits, res.coalesced_waits);
+	rc = vmo_pin_locked(vmo, r->first, r->last, view);
 	if (rc == 0)
-		vmo_get(vmo); /* the view's: the file may be released before the view is */
-	if (rc == 0 && res.requests_sent == 0)
-		COUNT(p, read_hits, 1);
-	return rc;
+		rc = read_continue_locked(p, r, vmo);
+	mutex_unlock(&vmo->lock);
+	if (rc != -EINPROGRESS)
+		read_finish(p, r, rc);
+}
+
+/* pager_read's wait: done may run on a pager thread while the reader sleeps here. */
+struct read_sync {
+	struct pager_read r;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done; /* guarded by: lock */
+	int rc;
+};
+
+static void read_sync_done(struct pager_read *r, int rc)
+{
+	struct read_sync *s = (struct read_sync *)r;
+
+	pthread_mutex_lock(&s->lock);
+	s->rc = rc;
+	s->done = true;
+	pthread_cond_signal(&s->cond); /* under the lock: `s` is gone once the reader sees done */
+	pthread_mutex_unlock(&s->lock);
+}
+
+int pager_read(struct pager *p, struct pager_handle *h, uint64_t off, size_t len,
+	       struct vmo_view *view)
+{
+	struct read_sync s = {
+	    .r = {.h = h, .off = off, .len = len, .view = view, .done = read_sync_done}};
+
+	pthread_mutex_init(&s.lock, NULL);
+	pthread_cond_init(&s.cond, NULL);
+	pager_read_start(p, &s.r);
+	pthread_mutex_lock(&s.lock);
+	while (!s.done)
+		pthread_cond_wait(&s.cond, &s.lock);
+	pthread_mutex_unlock(&s.lock);
+	pthread_cond_destroy(&s.cond);
+	pthread_mutex_destroy(&s.lock);
+	return s.rc;
 }
 
 void pager_view_release(struct pager *p, struct vmo_view *view)

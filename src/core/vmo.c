@@ -417,9 +417,12 @@ static int request_missing_locked(struct vmo *vmo, struct page_provider *provide
 }
 
 int vmo_get_pages_locked(struct vmo *vmo, struct page_provider *provider, uint64_t first,
-			 uint64_t last, uint64_t readahead_end, struct page_source_result *result)
+			 uint64_t last, uint64_t readahead_end, struct page_source_result *result,
+			 struct page_waiter *async)
 {
-	const void *owner = result; /* unique per call: tells our own requests from others' */
+	/* Unique per read: tells our own requests from others' (an asynchronous read keeps its
+	 * waiter across resumes, a synchronous one its result). */
+	const void *owner = async ? (const void *)async : (const void *)result;
 
 	source_locked(vmo);
 	for (;;) {
@@ -441,6 +444,10 @@ int vmo_get_pages_locked(struct vmo *vmo, struct page_provider *provider, uint64
 		}
 		if (r->owner != owner)
 			result->coalesced_waits++;
+		if (async) {
+			page_source_wait_async(&vmo->source, r, async, first, last);
+			return -EINPROGRESS;
+		}
 		rc = page_source_wait(&vmo->source, r, first, last);
 		if (rc)
 			return rc;

@@ -329,31 +329,108 @@ static void op_open(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *fi)
 	}
 }
 
+void fuse_ops_context_init(struct fs_context *c)
+{
+	pthread_mutex_init(&c->reads_lock, NULL);
+	pthread_cond_init(&c->reads_drained, NULL);
+	c->reads_in_flight = 0;
+	c->reads_closed = false;
+}
+
+void fuse_ops_drain_reads(struct fs_context *c)
+{
+	pthread_mutex_lock(&c->reads_lock);
+	c->reads_closed = true;
+	while (c->reads_in_flight > 0)
+		pthread_cond_wait(&c->reads_drained, &c->reads_lock);
+	pthread_mutex_unlock(&c->reads_lock);
+}
+
+void fuse_ops_context_destroy(struct fs_context *c)
+{
+	pthread_cond_destroy(&c->reads_drained);
+	pthread_mutex_destroy(&c->reads_lock);
+}
+
+static bool read_begin(struct fs_context *c)
+{
+	bool open;
+
+	pthread_mutex_lock(&c->reads_lock);
+	open = !c->reads_closed;
+	if (open)
+		c->reads_in_flight++;
+	pthread_mutex_unlock(&c->reads_lock);
+	return open;
+}
+
+static void read_end(struct fs_context *c)
+{
+	pthread_mutex_lock(&c->reads_lock);
+	if (--c->reads_in_flight == 0 && c->reads_closed)
+		pthread_cond_broadcast(&c->reads_drained);
+	pthread_mutex_unlock(&c->reads_lock);
+}
+
+/* One READ: heap-allocated because it may be answered on a pager thread after the handler has
+ * returned (a handler on an io_uring queue must not wait). */
+struct fuse_read {
+	struct pager_read pr; /* first: done gets &pr */
+	struct vmo_view view;
+	fuse_req_t req;
+	struct fs_context *c;
+};
+
+/* pager_read.done: on the handler's thread when the pages were present, else on the pager
+ * thread that supplied the last of them. */
+static void read_done(struct pager_read *pr, int rc)
+{
+	struct fuse_read *fr = (struct fuse_read *)pr;
+	struct fs_context *c = fr->c;
+
+	if (rc)
+		fuse_reply_err(fr->req, -rc);
+	else if (fr->view.len == 0)
+		fuse_reply_buf(fr->req, NULL, 0);
+	else
+		fuse_reply_iov(fr->req, fr->view.iov, fr->view.iovcnt); /* from the VMO's pages */
+	if (rc == 0)
+		pager_view_release(c->pager, &fr->view);
+	free(fr);
+	read_end(c); /* last: the session may be destroyed once the count drops to zero */
+}
+
 static void op_read(fuse_req_t req, fuse_ino_t node, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	struct fs_context *c = ctx_of(req);
-	struct pager_handle *h = (struct pager_handle *)(uintptr_t)fi->fh;
-	struct vmo_view view;
-	int rc;
+	struct fuse_read *fr;
 
 	(void)node;
 	if (off < 0) {
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	if (size > VMO_READ_MAX)
-		size = VMO_READ_MAX; /* never happens with the negotiated limits */
-	rc = pager_read(c->pager, h, (uint64_t)off, size, &view);
-	if (rc) {
-		fuse_reply_err(req, -rc);
+	if (!read_begin(c)) {
+		fuse_reply_err(req, EIO); /* the session is closing */
 		return;
 	}
-	if (view.len == 0)
-		fuse_reply_buf(req, NULL, 0);
-	else
-		fuse_reply_iov(req, view.iov, view.iovcnt); /* straight from the VMO's pages */
-	pager_view_release(c->pager, &view);
+	fr = malloc(sizeof(*fr));
+	if (!fr) {
+		fuse_reply_err(req, ENOMEM);
+		read_end(c);
+		return;
+	}
+	fr->req = req;
+	fr->c = c;
+	fr->pr = (struct pager_read){
+	    .h = (struct pager_handle *)(uintptr_t)fi->fh,
+	    .off = (uint64_t)off,
+	    .len = size > VMO_READ_MAX ? VMO_READ_MAX : size, /* never more, as negotiated */
+	    .view = &fr->view,
+	    .done = read_done,
+	};
+	pager_read_start(c->pager, &fr->pr);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *fi)

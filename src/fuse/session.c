@@ -94,6 +94,7 @@ int session_open(struct session *s, const struct options *o, const char *image_p
 	s->single_thread = o->single_thread;
 	s->debug = o->debug;
 	dircache_init(&s->ctx.dirs, o->dir_cache_size ? o->dir_cache_size : (64u << 20));
+	fuse_ops_context_init(&s->ctx);
 	if (open_image(s, o))
 		return 1;
 	backing.data = image_data(s->ctx.img);
@@ -249,6 +250,10 @@ void session_close(struct session *s)
 		fuse_session_unmount(s->se);
 	if (s->handlers)
 		fuse_remove_signal_handlers(s->se);
+	/* READs still waiting for pages are answered by the pager threads: before the session
+	 * they answer on goes. */
+	if (s->ctx.pager)
+		fuse_ops_drain_reads(&s->ctx);
 	if (s->se)
 		fuse_session_destroy(s->se);
 	if (s->debug && s->ctx.pager) {
@@ -261,6 +266,7 @@ void session_close(struct session *s)
 	if (s->ctx.pager)
 		pager_destroy(s->ctx.pager);
 	dircache_destroy(&s->ctx.dirs);
+	fuse_ops_context_destroy(&s->ctx);
 	image_close(s->ctx.img);
 	fuse_opt_free_args(&s->args);
 	pthread_cond_destroy(&s->idle_wake);

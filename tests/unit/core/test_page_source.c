@@ -108,7 +108,8 @@ static void *reader_main(void *arg)
 	r->rc = vmo_pin_locked(r->vmo, r->first, r->last, &view);
 	if (r->rc == 0) {
 		r->rc =
-		    vmo_get_pages_locked(r->vmo, &prov.base, r->first, r->last, r->ra_end, &r->res);
+		    vmo_get_pages_locked(r->vmo, &prov.base, r->first, r->last, r->ra_end, &r->res,
+					 NULL);
 		vmo_unpin_locked(r->vmo, &view);
 	}
 	mutex_unlock(&r->vmo->lock);

@@ -383,6 +383,101 @@ static void *read_range_thread(void *p)
 	return NULL;
 }
 
+/* An asynchronous read (pager_read_start) as the FUSE layer makes one. */
+struct async_read {
+	struct pager_read r; /* first */
+	struct vmo_view view;
+	_Atomic int done;
+	int rc;
+	pthread_t done_on;
+	char data[8];
+};
+
+static void async_done(struct pager_read *r, int rc)
+{
+	struct async_read *a = (struct async_read *)r;
+	size_t n = 0;
+
+	a->rc = rc;
+	a->done_on = pthread_self();
+	for (int i = 0; rc == 0 && i < a->view.iovcnt && n < sizeof(a->data); i++) {
+		size_t k = a->view.iov[i].iov_len;
+		if (k > sizeof(a->data) - n)
+			k = sizeof(a->data) - n;
+		memcpy(a->data + n, a->view.iov[i].iov_base, k);
+		n += k;
+	}
+	if (rc == 0)
+		pager_view_release(pg, &a->view);
+	atomic_store(&a->done, 1);
+}
+
+static void async_start(struct async_read *a, struct pager_handle *h, uint64_t off, size_t len)
+{
+	memset(a, 0, sizeof(*a));
+	a->r = (struct pager_read){.h = h, .off = off, .len = len, .view = &a->view,
+				   .done = async_done};
+	pager_read_start(pg, &a->r);
+}
+
+static int async_finished(void *arg)
+{
+	return atomic_load(&((struct async_read *)arg)->done);
+}
+
+/* Nobody sleeps: both readers return at once, the pager thread that completes the one request
+ * answers both, and a read of present pages is answered before pager_read_start returns. */
+START_TEST(async_reads_are_answered_by_the_completing_thread)
+{
+	struct extent e = {.lblk = 0, .pblk = 0, .len = 1};
+	struct async_read a, b, c;
+	struct pager_stats st;
+	start_with(fill_zero, 1 << 20, 0, true);
+	pwrite_backing("hello!!", 8, 0);
+	struct pager_handle *h = reg(20, 8, &e, 1);
+	async_start(&a, h, 0, 8);
+	async_start(&b, h, 2, 5);
+	ck_assert_int_eq(atomic_load(&a.done) + atomic_load(&b.done), 0); /* the gate is shut */
+	release_gate_when(h, 2); /* a waits on its own request, b on a's (coalesced) */
+	testimg_wait_for(async_finished, &a, "the first read's answer");
+	testimg_wait_for(async_finished, &b, "the second read's answer");
+	ck_assert_int_eq(a.rc, 0);
+	ck_assert_int_eq(b.rc, 0);
+	ck_assert_mem_eq(a.data, "hello!!", 8);
+	ck_assert_mem_eq(b.data, "llo!!", 5);
+	ck_assert(!pthread_equal(a.done_on, pthread_self()));
+	ck_assert(!pthread_equal(b.done_on, pthread_self()));
+	ck_assert_int_eq(atomic_load(&gated.reads), 1);
+	async_start(&c, h, 1, 3);
+	ck_assert_int_eq(atomic_load(&c.done), 1); /* present: answered on this thread */
+	ck_assert(pthread_equal(c.done_on, pthread_self()));
+	ck_assert_mem_eq(c.data, "ell", 3);
+	pager_get_stats(pg, &st);
+	ck_assert_uint_eq(st.page_requests, 1);
+	ck_assert_uint_eq(st.coalesced_waits, 1);
+	ck_assert_uint_eq(st.read_hits, 1);
+	pager_release(pg, h);
+	stop();
+}
+END_TEST
+
+/* A request that fails answers its asynchronous waiters with the error, on the pager thread. */
+START_TEST(async_read_gets_the_failure)
+{
+	struct extent e = {.lblk = 0, .pblk = 4096, .len = 1}; /* past the 1 MiB backing */
+	struct async_read a;
+	start_with(fill_zero, 1 << 20, 0, true);
+	struct pager_handle *h = reg(21, 100, &e, 1);
+	async_start(&a, h, 0, 100);
+	release_gate_when(h, 1);
+	testimg_wait_for(async_finished, &a, "the read's answer");
+	ck_assert_int_eq(a.rc, -EIO);
+	ck_assert(!pthread_equal(a.done_on, pthread_self()));
+	pager_release(pg, h);
+	stop();
+}
+END_TEST
+
 START_TEST(reader_behind_a_failed_readahead_gets_its_own_pages)
 {
 	/* Page 0 points past the backing file; pages 1.. are fine. The first reader's request
@@ -549,6 +644,8 @@ int main(void)
 	tcase_add_test(tc, tail_past_eof_is_zero_filled);
 	tcase_add_test(tc, extent_beyond_backing_fails_only_its_range);
 	tcase_add_test(tc, two_readers_one_backing_read);
+	tcase_add_test(tc, async_reads_are_answered_by_the_completing_thread);
+	tcase_add_test(tc, async_read_gets_the_failure);
 	tcase_add_test(tc, reader_behind_a_failed_readahead_gets_its_own_pages);
 	tcase_add_test(tc, second_open_reuses_vmo_and_reclaim_after_last_child);
 	tcase_add_test(tc, release_and_reclaim_before_view_release);
