@@ -30,6 +30,9 @@ struct fs_context {
 	unsigned idle_timeout;		   /* seconds; 0 = activity is not tracked */
 	atomic_uint open_files;		   /* open files and directories (mmaps included) */
 	_Atomic uint64_t last_activity_ms; /* CLOCK_MONOTONIC_COARSE of the last request */
+	bool noacl, nouser_xattr; /* ext4's mount options: those xattrs are EOPNOTSUPP */
+	bool want_uring;	  /* FUSE over io_uring asked of libfuse */
+	atomic_bool on_uring;	  /* the kernel agreed at INIT */
 
 	/* READs not yet answered: a READ whose pages are being fetched is answered by the pager
 	 * thread that completes its page request, possibly after the FUSE loop has returned;

@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+enum io_uring_mode { IO_URING_AUTO, IO_URING_ON, IO_URING_OFF };
+
 struct options {
 	const char *image;
 	const char *mountpoint;
@@ -42,6 +44,10 @@ struct options {
 	int fadvise;		 /* drop image ranges from the host cache after reading */
 	int norecovery;
 	int allow_other;
+	int auto_unmount; /* unmount when the daemon dies, however (auto_unmount.h) */
+	int io_uring;	  /* enum io_uring_mode */
+	int noacl;	  /* ext4's noacl: POSIX ACLs are not supported (EOPNOTSUPP) */
+	int nouser_xattr; /* ext4's nouser_xattr: user.* xattrs are not supported */
 	char *fsname;	 /* owned; NULL = the image's absolute path */
 	char *fuse_opts; /* owned; escaped, comma-separated options for the FUSE mount, or NULL */
 };

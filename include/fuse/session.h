@@ -30,7 +30,7 @@ struct session {
 	char *fargv[5];
 	char fuse_opts[8192];
 	char mountpoint[4096];
-	bool single_thread, debug, mounted, handlers;
+	bool single_thread, debug, mounted, handlers, auto_unmount;
 	pthread_t loop_thread; /* set by session_serve before serving */
 	_Atomic bool loop_running;
 

@@ -106,6 +106,11 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 			     FUSE_CAP_POSIX_ACL | FUSE_CAP_ASYNC_READ | FUSE_CAP_READDIRPLUS |
 			     FUSE_CAP_READDIRPLUS_AUTO | FUSE_CAP_PARALLEL_DIROPS);
 	conn->want &= ~(FUSE_CAP_AUTO_INVAL_DATA | FUSE_CAP_WRITEBACK_CACHE);
+	if (c->noacl) /* the kernel then never asks: ACL checks fall back to the mode */
+		conn->want &= ~FUSE_CAP_POSIX_ACL;
+#if FUSE_VERSION >= FUSE_MAKE_VERSION(3, 18)
+	atomic_store(&c->on_uring, c->want_uring && (conn->capable_ext & FUSE_CAP_OVER_IO_URING));
+#endif
 	conn->max_readahead = VMO_READ_MAX;
 	/* The mount is not visible until init returns; set its readahead from another thread. */
 	if (c->read_ahead_kb && geteuid() == 0 && (job = calloc(1, sizeof(*job)))) {
@@ -503,13 +508,43 @@ static void reply_stats(fuse_req_t req, size_t size)
 	n = pager_format_stats(&s, buf, sizeof(buf));
 	if (n >= 0 && (size_t)n < sizeof(buf))
 		n += image_format_stats(ctx_of(req)->img, buf + n, sizeof(buf) - (size_t)n);
+	if (n >= 0 && (size_t)n < sizeof(buf))
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n, "fuse_io_uring %d\n",
+			      atomic_load(&ctx_of(req)->on_uring) ? 1 : 0);
 	if (n > (int)sizeof(buf) - 1)
 		n = (int)sizeof(buf) - 1;
 	reply_xattr_bytes(req, buf, n < 0 ? 0 : (size_t)n, size);
 }
 
+/* An xattr the mount options take away, as ext4's noacl and nouser_xattr do
+ * (fs/ext4/xattr.c: the handlers' list() is false, get() EOPNOTSUPP). */
+static bool xattr_switched_off(const struct fs_context *c, const char *name)
+{
+	if (c->noacl && (strcmp(name, "system.posix_acl_access") == 0 ||
+			 strcmp(name, "system.posix_acl_default") == 0))
+		return true;
+	return c->nouser_xattr && strncmp(name, "user.", 5) == 0;
+}
+
+/* Drops the switched-off names from a listxattr buffer (NUL-terminated names). */
+static size_t xattr_filter_list(const struct fs_context *c, char *names, size_t len)
+{
+	size_t in = 0, out = 0;
+
+	while (in < len) {
+		size_t n = strnlen(names + in, len - in) + 1;
+		if (!xattr_switched_off(c, names + in)) {
+			memmove(names + out, names + in, n);
+			out += n;
+		}
+		in += n;
+	}
+	return out > len ? len : out;
+}
+
 static void op_getxattr(fuse_req_t req, fuse_ino_t node, const char *name, size_t size)
 {
+	struct fs_context *c = ctx_of(req);
 	void *value = NULL;
 	size_t len = 0;
 	int rc;
@@ -518,8 +553,11 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t node, const char *name, size_
 		reply_stats(req, size);
 		return;
 	}
-	rc = valid_node(node) ? xattr_get(ctx_of(req)->img, ino_of(node), name, &value, &len)
-			      : -ENOENT;
+	if (xattr_switched_off(c, name)) {
+		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
+	rc = valid_node(node) ? xattr_get(c->img, ino_of(node), name, &value, &len) : -ENOENT;
 	if (rc)
 		fuse_reply_err(req, -rc);
 	else
@@ -534,6 +572,8 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t node, size_t size)
 	int rc =
 	    valid_node(node) ? xattr_list(ctx_of(req)->img, ino_of(node), &names, &len) : -ENOENT;
 
+	if (rc == 0 && (ctx_of(req)->noacl || ctx_of(req)->nouser_xattr))
+		len = xattr_filter_list(ctx_of(req), names, len);
 	if (rc)
 		fuse_reply_err(req, -rc);
 	else

@@ -51,6 +51,11 @@ static const char usage[] =
     "  read_ahead_kb=N        the mount's kernel readahead window, set when root (1024;\n"
     "                         0 keeps the kernel's default)\n"
     "  fadvise, nofadvise     drop image data from the host cache after reading it (on)\n"
+    "  io_uring=auto|on|off   carry FUSE requests over io_uring (auto: when the kernel\n"
+    "                         offers it; as root, auto and on switch the kernel's\n"
+    "                         fuse.enable_uring on; on fails where it cannot be had)\n"
+    "  noacl, acl             POSIX ACLs: not shown, as ext4's noacl (EOPNOTSUPP), or shown\n"
+    "  nouser_xattr, user_xattr  user.* xattrs: not shown (EOPNOTSUPP), or shown\n"
     "\n"
     "Sizes take K, M and G suffixes. Stop with SIGTERM/SIGINT or fusermount3 -u MOUNTPOINT.\n";
 
@@ -105,6 +110,7 @@ enum {
 	KEY_IGNORE, /* fstab and mount(8) bookkeeping that means nothing to the filesystem */
 	KEY_RW,
 	KEY_NUMBER, /* one of NUMERIC_OPTIONS: "name=value" */
+	KEY_IO_URING,
 };
 
 /*
@@ -156,12 +162,18 @@ static const struct fuse_opt option_table[] = {
     OPT("fadvise", fadvise, 1),
     OPT("nofadvise", fadvise, 0),
     OPT("fsname=%s", fsname, 0),
+    OPT("acl", noacl, 0),
+    OPT("noacl", noacl, 1),
+    OPT("user_xattr", nouser_xattr, 0),
+    OPT("nouser_xattr", nouser_xattr, 1),
+    FUSE_OPT_KEY("io_uring", KEY_IO_URING),
+    FUSE_OPT_KEY("io_uring=", KEY_IO_URING),
     FUSE_OPT_KEY("rw", KEY_RW),
 #define NUMERIC_KEY(n, f, lo, hi) FUSE_OPT_KEY(#n "=", KEY_NUMBER),
     NUMERIC_OPTIONS(NUMERIC_KEY)
 #undef NUMERIC_KEY
 	FUSE_OPT_KEY("allow_root", KEY_FUSE),
-    FUSE_OPT_KEY("auto_unmount", KEY_FUSE),
+    OPT("auto_unmount", auto_unmount, 1),
     FUSE_OPT_KEY("suid", KEY_FUSE),
     FUSE_OPT_KEY("nosuid", KEY_FUSE),
     FUSE_OPT_KEY("dev", KEY_FUSE),
@@ -237,6 +249,25 @@ static int parse_numeric(struct parse_state *ps, const char *arg)
 	return refuse(ps, "unknown mount option '%s' (see --help)", arg);
 }
 
+/* "io_uring" (= on) or "io_uring=auto|on|off". */
+static int parse_io_uring(struct parse_state *ps, const char *arg)
+{
+	static const char *const names[] = {[IO_URING_AUTO] = "auto", [IO_URING_ON] = "on",
+					    [IO_URING_OFF] = "off"};
+	const char *value = strchr(arg, '=');
+
+	if (!value) {
+		ps->o.io_uring = IO_URING_ON;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(value + 1, names[i]) == 0) {
+			ps->o.io_uring = (int)i;
+			return 0;
+		}
+	return refuse(ps, "bad value in -o %s (expected auto, on or off)", arg);
+}
+
 static int take_positional(struct parse_state *ps, const char *arg)
 {
 	if (ps->npos >= ps->want)
@@ -268,6 +299,8 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 		return refuse(ps, "%s", "ext4pager mounts read-only: -o rw is not supported");
 	case KEY_NUMBER:
 		return parse_numeric(ps, arg);
+	case KEY_IO_URING:
+		return parse_io_uring(ps, arg);
 	case KEY_FUSE:
 		return fuse_opt_add_opt_escaped(&o->fuse_opts, arg)
 			   ? refuse(ps, "%s", "out of memory")

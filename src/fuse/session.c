@@ -2,7 +2,9 @@
 #include "session.h"
 
 #include "inode.h"
+#include "auto_unmount.h"
 #include "partition.h"
+#include "transport.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -37,13 +39,16 @@ static void append_escaped(char *dst, size_t cap, const char *s)
 	dst[len] = '\0';
 }
 
-static void build_fuse_options(const struct options *o, const char *image_path, char *buf,
-			       size_t cap)
+static void build_fuse_options(const struct options *o, const char *image_path, bool uring,
+			       char *buf, size_t cap)
 {
-	snprintf(buf, cap, "ro,default_permissions,subtype=ext4pager,fsname=");
+	snprintf(buf, cap, "ro,default_permissions,%ssubtype=ext4pager,fsname=",
+		 uring ? "io_uring," : "");
 	append_escaped(buf, cap, o->fsname ? o->fsname : image_path);
 	if (o->allow_other)
 		strncat(buf, ",allow_other", cap - strlen(buf) - 1);
+	if (o->auto_unmount && !auto_unmount_by_daemon())
+		strncat(buf, ",auto_unmount", cap - strlen(buf) - 1);
 	if (o->fuse_opts) {
 		strncat(buf, ",", cap - strlen(buf) - 1);
 		strncat(buf, o->fuse_opts, cap - strlen(buf) - 1);
@@ -83,6 +88,7 @@ int session_open(struct session *s, const struct options *o, const char *image_p
 	struct pager_config pc = {
 	    .threads = o->pager_threads, .readahead = o->readahead, .cache_bytes = o->cache_size};
 	struct pager_backing backing = {.load = load_file_map};
+	char why[512];
 
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_init(&s->idle_lock, NULL);
@@ -92,6 +98,7 @@ int session_open(struct session *s, const struct options *o, const char *image_p
 	s->ctx.read_ahead_kb = o->read_ahead_kb;
 	s->ctx.idle_timeout = o->idle_timeout;
 	s->single_thread = o->single_thread;
+	s->auto_unmount = o->auto_unmount;
 	s->debug = o->debug;
 	dircache_init(&s->ctx.dirs, o->dir_cache_size ? o->dir_cache_size : (64u << 20));
 	fuse_ops_context_init(&s->ctx);
@@ -102,7 +109,11 @@ int session_open(struct session *s, const struct options *o, const char *image_p
 	if (statfs_compute(s->ctx.img, &s->ctx.totals) != 0 ||
 	    pager_create(&backing, &pc, &s->ctx.pager))
 		return session_fail("%s: cannot set up the filesystem", o->image);
-	build_fuse_options(o, image_path, s->fuse_opts, sizeof(s->fuse_opts));
+	if (transport_choose(o->io_uring, o->debug, &s->ctx.want_uring, why, sizeof(why)))
+		return session_fail("%s", why);
+	s->ctx.noacl = o->noacl;
+	s->ctx.nouser_xattr = o->nouser_xattr;
+	build_fuse_options(o, image_path, s->ctx.want_uring, s->fuse_opts, sizeof(s->fuse_opts));
 	s->fargv[0] = "ext4pager";
 	s->fargv[1] = "-o";
 	s->fargv[2] = s->fuse_opts;
@@ -141,6 +152,8 @@ int session_mount(struct session *s, bool signals)
 		    "cannot mount on %s (is /dev/fuse there, and are you allowed to mount?)",
 		    s->mountpoint);
 	s->mounted = true;
+	if (s->auto_unmount && auto_unmount_by_daemon() && auto_unmount_start(s->mountpoint) != 0)
+		return 1;
 	return 0;
 }
 
