@@ -14,6 +14,8 @@ tsan) dir=$here/build-tsan; san=thread; cc=clang ;; # clang also checks the lock
 fuzz) dir=$here/build-fuzz; san=fuzzer ;;
 *) echo "usage: $0 [normal|asan|tsan|fuzz]" >&2; exit 2 ;;
 esac
+# The project's libfuse (3.18, FUSE over io_uring): fetched and built once, then cached.
+"$here/scripts/libfuse.sh" >/dev/null
 if [ "$flavour" = fuzz ]; then
 	CC=clang cmake -S "$here" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEXT4PAGER_SANITIZE=fuzzer -DEXT4PAGER_TESTS=OFF >/dev/null
 else

@@ -20,6 +20,8 @@ case ${1:-} in
 *) usage >&2; exit 2 ;;
 esac
 "$here/scripts/deps.sh" build package >&2
+EXT4PAGER_FUSE_PREFIX=$("$here/scripts/libfuse.sh")
+export EXT4PAGER_FUSE_PREFIX
 version=$(sed -n 's/^project(ext4pager VERSION \([0-9][0-9.]*\).*/\1/p' "$here/CMakeLists.txt")
 deb_version=$(dpkg-parsechangelog -l "$here/debian/changelog" -S Version)
 if [ "$version" != "$deb_version" ]; then
