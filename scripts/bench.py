@@ -15,7 +15,9 @@ import subprocess
 import sys
 import time
 
-SYSTEMS = ["kernel", "ext4pager", "fuse2fs"]
+# ext4pager on its default transport (io_uring where the kernel offers it) and on /dev/fuse.
+SYSTEMS = ["kernel", "ext4pager", "ext4pager-devfuse", "fuse2fs"]
+EXT4PAGER_OPTS = {"ext4pager": "-o io_uring=auto", "ext4pager-devfuse": "-o io_uring=off"}
 
 
 def sh(cmd, **kw):
@@ -42,8 +44,8 @@ class Mount:
         t0 = time.perf_counter()
         if self.system == "kernel":
             sh(f"mount -o loop,ro {self.image} {self.mnt}")
-        elif self.system == "ext4pager":
-            opts = "-o dev" if self.extra.get("dev") else ""
+        elif self.system in EXT4PAGER_OPTS:
+            opts = EXT4PAGER_OPTS[self.system] + (" -o dev" if self.extra.get("dev") else "")
             sh(f"{self.ext4pager} {opts} {self.image} {self.mnt}")
         else:
             opts = "ro" + (",dev" if self.extra.get("dev") else "")
@@ -51,7 +53,8 @@ class Mount:
         t = time.perf_counter() - t0
         self.pid = None
         if self.system != "kernel":
-            out = subprocess.run(["pgrep", "-n", "-f", f"{self.system}.* {self.mnt}$"],
+            name = "ext4pager" if self.system in EXT4PAGER_OPTS else self.system
+            out = subprocess.run(["pgrep", "-n", "-f", f"{name}.* {self.mnt}$"],
                                  capture_output=True, text=True).stdout.split()
             self.pid = int(out[0]) if out else None
         return t
@@ -89,7 +92,7 @@ class Mount:
         return hwm, cpu, ctx
 
     def pager_stats(self):
-        if self.system != "ext4pager":
+        if self.system not in EXT4PAGER_OPTS:
             return {}
         out = subprocess.run([self.ext4pager, "--stats", self.mnt], capture_output=True,
                              text=True).stdout

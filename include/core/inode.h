@@ -20,6 +20,11 @@ struct extmap;
 /* Fills `st` for inode `ino`; `generation` may be NULL. Returns 0, -ENOENT or -EIO. */
 int inode_stat(struct image *img, uint32_t ino, struct stat *st, uint64_t *generation);
 
+/* statx(2) as ext4_getattr (fs/ext4/inode.c) fills it: stat's fields, the birth time where the
+ * inode has room for i_crtime (STATX_BTIME in stx_mask), and the attribute flags. Returns 0,
+ * -ENOENT or -EIO. */
+int inode_statx(struct image *img, uint32_t ino, struct statx *stx);
+
 /* Copies the symlink target (not NUL-terminated) into a malloc'd buffer. -EINVAL if `ino` is
  * not a symlink, -EIO if it is corrupt. */
 int inode_readlink(struct image *img, uint32_t ino, char **target, size_t *len);

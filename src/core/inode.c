@@ -125,6 +125,71 @@ int inode_stat(struct image *img, uint32_t ino, struct stat *st, uint64_t *gener
 	return rc;
 }
 
+static struct statx_timestamp statx_time(struct timespec ts)
+{
+	return (struct statx_timestamp){.tv_sec = ts.tv_sec, .tv_nsec = (uint32_t)ts.tv_nsec};
+}
+
+/* ext4_getattr's attribute flags. */
+static void fill_statx_attributes(uint32_t flags, struct statx *stx)
+{
+	static const struct {
+		uint32_t fl;
+		uint64_t attr;
+	} map[] = {{EXT2_APPEND_FL, STATX_ATTR_APPEND},	  {EXT2_COMPR_FL, STATX_ATTR_COMPRESSED},
+		   {EXT4_ENCRYPT_FL, STATX_ATTR_ENCRYPTED}, {EXT2_IMMUTABLE_FL, STATX_ATTR_IMMUTABLE},
+		   {EXT2_NODUMP_FL, STATX_ATTR_NODUMP},	  {EXT4_VERITY_FL, STATX_ATTR_VERITY}};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		stx->stx_attributes_mask |= map[i].attr;
+		if (flags & map[i].fl)
+			stx->stx_attributes |= map[i].attr;
+	}
+}
+
+static void fill_statx(const struct stat *st, const struct ext2_inode_large *raw, struct statx *stx)
+{
+	memset(stx, 0, sizeof(*stx));
+	stx->stx_mask = STATX_BASIC_STATS;
+	stx->stx_blksize = (uint32_t)st->st_blksize;
+	stx->stx_nlink = (uint32_t)st->st_nlink;
+	stx->stx_uid = st->st_uid;
+	stx->stx_gid = st->st_gid;
+	stx->stx_mode = (uint16_t)st->st_mode;
+	stx->stx_ino = st->st_ino;
+	stx->stx_size = (uint64_t)st->st_size;
+	stx->stx_blocks = (uint64_t)st->st_blocks;
+	stx->stx_atime = statx_time(st->st_atim);
+	stx->stx_mtime = statx_time(st->st_mtim);
+	stx->stx_ctime = statx_time(st->st_ctim);
+	stx->stx_rdev_major = major(st->st_rdev);
+	stx->stx_rdev_minor = minor(st->st_rdev);
+	if (FITS_IN_INODE(raw, i_crtime)) {
+		stx->stx_mask |= STATX_BTIME;
+		stx->stx_btime = statx_time(decode_time(
+		    raw->i_crtime, FITS_IN_INODE(raw, i_crtime_extra) ? &raw->i_crtime_extra : NULL));
+	}
+	fill_statx_attributes(raw->i_flags, stx);
+}
+
+int inode_statx(struct image *img, uint32_t ino, struct statx *stx)
+{
+	struct ext2_inode_large raw;
+	struct stat st;
+	int rc;
+
+	image_lock(img);
+	rc = read_large_inode(img, ino, &raw);
+	if (rc == 0 && raw.i_links_count == 0 && raw.i_mode == 0)
+		rc = -ENOENT;
+	if (rc == 0) {
+		fill_stat(image_fs(img), ino, &raw, &st);
+		fill_statx(&st, &raw, stx);
+	}
+	image_unlock(img);
+	return rc;
+}
+
 /* ext4_inode_is_fast_symlink: no blocks besides a possible xattr block. */
 static bool is_fast_symlink(ext2_filsys fs, const struct ext2_inode_large *raw)
 {

@@ -203,6 +203,22 @@ static void op_getattr(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *f
 		fuse_reply_attr(req, &st, CACHE_TIMEOUT);
 }
 
+#if FUSE_VERSION >= FUSE_MAKE_VERSION(3, 18)
+/* statx: what getattr answers plus the birth time (stat -c %W) and attribute flags. */
+static void op_statx(fuse_req_t req, fuse_ino_t node, int flags, int mask,
+		     struct fuse_file_info *fi)
+{
+	struct statx stx;
+	int rc = valid_node(node) ? inode_statx(ctx_of(req)->img, ino_of(node), &stx) : -ENOENT;
+
+	(void)flags, (void)mask, (void)fi;
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_statx(req, 0, &stx, CACHE_TIMEOUT);
+}
+#endif
+
 static void op_readlink(fuse_req_t req, fuse_ino_t node)
 {
 	char *target = NULL;
@@ -598,6 +614,9 @@ static const struct fuse_lowlevel_ops ops = {
     .forget = op_forget,
     .forget_multi = op_forget_multi,
     .getattr = op_getattr,
+#if FUSE_VERSION >= FUSE_MAKE_VERSION(3, 18)
+    .statx = op_statx,
+#endif
     .readlink = op_readlink,
     .opendir = op_opendir,
     .readdir = op_readdir,

@@ -6,6 +6,10 @@ source "$(dirname "$0")/lib.sh"
 need_root
 "$REPO/scripts/make-test-images.sh" "$IMAGES"
 
+# statx reaches a FUSE daemon through libfuse 3.18 and later.
+btime=0
+[[ $("$EXT4PAGER" --version) =~ libfuse\ 3\.(1[89]|[2-9][0-9]) ]] && btime=1
+
 for img in "$REPO/images/sample.img" "$IMAGES"/*.img; do
 	name=$(basename "$img" .img)
 	# EXT4PAGER_CONFORMANCE_IMAGES="a b": only these (the sanitizer run); default all.
@@ -48,6 +52,22 @@ for img in "$REPO/images/sample.img" "$IMAGES"/*.img; do
 			diff "$WORK/k.$i.out" "$WORK/f.$i.out" | head -20 || true
 		fi
 	done
+	# Birth time (statx; libfuse 3.18 carries it): stat -c %W on every path, sorted.
+	if [ $btime -eq 1 ]; then
+		btime_pids=()
+		for side in k f; do
+			(cd "$WORK/$side-$name" && find . -xdev -print0 | sort -z | xargs -0 stat -c '%n %W %w') \
+				>"$WORK/$side.btime" 2>&1 &
+			btime_pids+=($!)
+		done
+		wait "${btime_pids[@]}" # not a bare wait: the daemon is a child too
+		if cmp -s "$WORK/k.btime" "$WORK/f.btime"; then
+			pass "$name: birth times (stat -c %W) identical on $(grep -c '' "$WORK/k.btime") paths"
+		else
+			fail "$name: birth times differ"
+			diff "$WORK/k.btime" "$WORK/f.btime" | head -10 || true
+		fi
+	fi
 	kdf=$(df -B1 --output=size,used,avail,pcent,itotal,iused,iavail,ipcent "$k" | tail -1)
 	fdf=$(df -B1 --output=size,used,avail,pcent,itotal,iused,iavail,ipcent "$f" | tail -1)
 	[ "$kdf" = "$fdf" ] && pass "$name: df identical ($fdf)" || fail "$name: df: kernel '$kdf', ext4pager '$fdf'"
