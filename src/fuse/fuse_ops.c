@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "fuse_ops.h"
+#include "fh_handoff.h"
 
 #include "inode.h"
 #include "xattr.h"
@@ -233,6 +234,24 @@ static void op_readlink(fuse_req_t req, fuse_ino_t node)
 	free(target);
 }
 
+/* The listing OPENDIR handed out, as a later request brings it back (fh_handoff.h). */
+static struct dir_listing *listing_of(const struct fuse_file_info *fi)
+{
+	struct dir_listing *l = (struct dir_listing *)(uintptr_t)fi->fh;
+
+	fh_receive(l);
+	return l;
+}
+
+/* The pager handle OPEN handed out, as a later request brings it back. */
+static struct pager_handle *handle_of(const struct fuse_file_info *fi)
+{
+	struct pager_handle *h = (struct pager_handle *)(uintptr_t)fi->fh;
+
+	fh_receive(h);
+	return h;
+}
+
 static void op_opendir(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *fi)
 {
 	struct fs_context *c = ctx_of(req);
@@ -247,6 +266,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *f
 	fi->cache_readdir = 1;
 	fi->keep_cache = 1;
 	atomic_fetch_add(&c->open_files, 1);
+	fh_publish(l);
 	if (fuse_reply_open(req, fi) != 0) {
 		atomic_fetch_sub(&c->open_files, 1);
 		dircache_put(&c->dirs, l);
@@ -279,7 +299,7 @@ static size_t add_plus(fuse_req_t req, struct fs_context *c, char *buf, size_t l
 static void do_readdir(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi, bool plus)
 {
 	struct fs_context *c = ctx_of(req);
-	const struct dir_listing *l = (const struct dir_listing *)(uintptr_t)fi->fh;
+	const struct dir_listing *l = listing_of(fi);
 	char *buf = malloc(size);
 	size_t used = 0;
 
@@ -316,7 +336,7 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t node, size_t size, off_t o
 static void op_releasedir(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *fi)
 {
 	(void)node;
-	dircache_put(&ctx_of(req)->dirs, (struct dir_listing *)(uintptr_t)fi->fh);
+	dircache_put(&ctx_of(req)->dirs, listing_of(fi));
 	atomic_fetch_sub(&ctx_of(req)->open_files, 1);
 	fuse_reply_err(req, 0);
 }
@@ -344,6 +364,7 @@ static void op_open(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *fi)
 	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->keep_cache = 1; /* the image is immutable: the kernel's cache stays valid */
 	atomic_fetch_add(&c->open_files, 1);
+	fh_publish(h);
 	if (fuse_reply_open(req, fi) != 0) {
 		atomic_fetch_sub(&c->open_files, 1);
 		pager_release(c->pager, h);
@@ -445,7 +466,7 @@ static void op_read(fuse_req_t req, fuse_ino_t node, size_t size, off_t off,
 	fr->req = req;
 	fr->c = c;
 	fr->pr = (struct pager_read){
-	    .h = (struct pager_handle *)(uintptr_t)fi->fh,
+	    .h = handle_of(fi),
 	    .off = (uint64_t)off,
 	    .len = size > VMO_READ_MAX ? VMO_READ_MAX : size, /* never more, as negotiated */
 	    .view = &fr->view,
@@ -457,7 +478,7 @@ static void op_read(fuse_req_t req, fuse_ino_t node, size_t size, off_t off,
 static void op_release(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *fi)
 {
 	(void)node;
-	pager_release(ctx_of(req)->pager, (struct pager_handle *)(uintptr_t)fi->fh);
+	pager_release(ctx_of(req)->pager, handle_of(fi));
 	atomic_fetch_sub(&ctx_of(req)->open_files, 1);
 	fuse_reply_err(req, 0);
 }
@@ -465,7 +486,7 @@ static void op_release(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *f
 static void op_lseek(fuse_req_t req, fuse_ino_t node, off_t off, int whence,
 		     struct fuse_file_info *fi)
 {
-	struct pager_handle *h = (struct pager_handle *)(uintptr_t)fi->fh;
+	struct pager_handle *h = handle_of(fi);
 	uint64_t pos;
 	int rc;
 

@@ -49,6 +49,13 @@ wait_until() {
 # stats_show MOUNTPOINT PATTERN: the mount's pager stats have a line matching PATTERN.
 stats_show() { grep -q "$2" <<<"$("$EXT4PAGER" --stats "$1")"; }
 
+# uring_possible: this kernel has FUSE over io_uring (its switch exists) and the daemon's libfuse
+# carries it (3.18 or later).
+URING_SWITCH=/sys/module/fuse/parameters/enable_uring
+uring_possible() {
+	[ -e "$URING_SWITCH" ] && [[ $("$EXT4PAGER" --version) =~ libfuse\ 3\.(1[89]|[2-9][0-9]) ]]
+}
+
 need_root() {
 	[ "$(id -u)" -eq 0 ] || { echo "FAIL: integration tests need root (loop and FUSE mounts)"; exit 1; }
 	[ -e /dev/fuse ] || { echo "FAIL: /dev/fuse is missing"; exit 1; }

@@ -8,10 +8,10 @@ source "$(dirname "$0")/lib.sh"
 need_root
 "$REPO/scripts/make-test-images.sh" "$IMAGES"
 img=$IMAGES/ext4-4k.img
-switch=/sys/module/fuse/parameters/enable_uring
+switch=$URING_SWITCH
 [ -e "$switch" ] || { echo "skip: this kernel has no FUSE over io_uring ($switch)"; exit 0; }
 uring_built=0
-[[ $("$EXT4PAGER" --version) =~ libfuse\ 3\.(1[89]|[2-9][0-9]) ]] && uring_built=1
+uring_possible && uring_built=1
 saved=$(cat "$switch")
 trap 'echo "$saved" >"$switch"; cleanup' EXIT
 
