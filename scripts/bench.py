@@ -15,9 +15,14 @@ import subprocess
 import sys
 import time
 
-# ext4pager on its default transport (io_uring where the kernel offers it) and on /dev/fuse.
-SYSTEMS = ["kernel", "ext4pager", "ext4pager-devfuse", "fuse2fs"]
+# ext4pager on its default transport (io_uring where the kernel offers it) and on /dev/fuse,
+# and the FUSE floor (scripts/bench-floor.c: the tree in RAM) on each.
+SYSTEMS = ["kernel", "ext4pager", "ext4pager-devfuse", "fuse2fs", "floor", "floor-devfuse"]
 EXT4PAGER_OPTS = {"ext4pager": "-o io_uring=auto", "ext4pager-devfuse": "-o io_uring=off"}
+FLOOR_OPTS = {"floor": ["-o", "io_uring"], "floor-devfuse": []}
+# Each FUSE system's floor: the same transport.
+FLOOR_OF = {"ext4pager": "floor", "ext4pager-devfuse": "floor-devfuse"}
+URING_SWITCH = "/sys/module/fuse/parameters/enable_uring"
 
 
 def sh(cmd, **kw):
@@ -30,9 +35,73 @@ def drop_caches():
         f.write("3\n")
 
 
+def wait_for(cond, seconds, what):
+    deadline = time.monotonic() + seconds
+    while not cond():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def is_mountpoint(path):
+    return subprocess.run(["mountpoint", "-q", path]).returncode == 0
+
+
+def set_readahead(mnt, kb):
+    """The mount's readahead window, as ext4pager sets its own (read_ahead_kb=1024)."""
+    st = os.stat(mnt)
+    with open(f"/sys/class/bdi/{os.major(st.st_dev)}:{os.minor(st.st_dev)}/read_ahead_kb", "w") as f:
+        f.write(f"{kb}\n")
+
+
+class Floor:
+    """A running bench-floor: it copies the image's tree from a kernel mount into RAM once, so
+    it lives across the runs on one image (drop_caches still empties the kernel's caches of
+    its mount between runs)."""
+    running = {}  # system -> Floor
+
+    def __init__(self, system, image, mnt, binary, dev):
+        self.system, self.image, self.mnt = system, image, mnt
+        src = mnt + "-src"
+        os.makedirs(src, exist_ok=True)
+        os.makedirs(mnt, exist_ok=True)
+        sh(f"mount -o loop,ro {image} {src}")
+        try:
+            opts = FLOOR_OPTS[system] + (["-o", "dev"] if dev else [])
+            self.proc = subprocess.Popen([binary] + opts + [src, mnt], stderr=subprocess.PIPE)
+            wait_for(lambda: is_mountpoint(mnt) or self.proc.poll() is not None, 600,
+                     f"{system} to load {image}")
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{system} failed: {self.proc.stderr.read()[-300:]!r}")
+        finally:
+            sh(f"umount {src}")
+        set_readahead(mnt, 1024)
+        self.pid = self.proc.pid
+
+    @classmethod
+    def get(cls, system, image, mnt, binary, dev):
+        f = cls.running.get(system)
+        if f and f.image != image:
+            f.stop()
+            f = None
+        if not f:
+            f = cls.running[system] = Floor(system, image, mnt, binary, dev)
+        return f
+
+    def stop(self):
+        sh(f"fusermount3 -u {self.mnt}")
+        self.proc.wait(timeout=60)
+        del Floor.running[self.system]
+
+    @classmethod
+    def stop_all(cls):
+        for f in list(cls.running.values()):
+            f.stop()
+
+
 class Mount:
     """One system's mount of one image; remounted for every cold run (so no daemon cache
-    survives either)."""
+    survives either). A floor stays mounted (see Floor)."""
 
     def __init__(self, system, image, mnt, ext4pager, extra):
         self.system, self.image, self.mnt, self.ext4pager = system, image, mnt, ext4pager
@@ -42,6 +111,12 @@ class Mount:
 
     def mount(self):
         t0 = time.perf_counter()
+        if self.system in FLOOR_OPTS:
+            if self.system == "floor":
+                switch_uring_on()
+            self.pid = Floor.get(self.system, self.image, self.mnt, self.extra["floor"],
+                                 self.extra.get("dev")).pid
+            return None
         if self.system == "kernel":
             sh(f"mount -o loop,ro {self.image} {self.mnt}")
         elif self.system in EXT4PAGER_OPTS:
@@ -60,6 +135,8 @@ class Mount:
         return t
 
     def umount(self):
+        if self.system in FLOOR_OPTS:
+            return
         if self.system == "kernel":
             sh(f"umount {self.mnt}")
         else:
@@ -185,6 +262,55 @@ def workloads(images):
     ]
 
 
+def switch_uring_on():
+    """FUSE over io_uring for the floor (ext4pager's auto does this itself as root)."""
+    if os.path.exists(URING_SWITCH):
+        with open(URING_SWITCH, "w") as f:
+            f.write("Y\n")
+
+
+def cache_image(path):
+    """Reads the image file into the host's page cache (the warm-image mode)."""
+    with open(path, "rb", buffering=0) as f:
+        while f.read(8 << 20):
+            pass
+
+
+def build_floor(repo, out):
+    """Compiles scripts/bench-floor.c against the project's libfuse (3.18, scripts/libfuse.sh)."""
+    prefix = subprocess.run([f"{repo}/scripts/libfuse.sh"], capture_output=True, text=True,
+                            check=True).stdout.strip().splitlines()[-1]
+    env = dict(os.environ, PKG_CONFIG_PATH=f"{prefix}/lib/pkgconfig")
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "--static", "fuse3"], env=env,
+                           capture_output=True, text=True, check=True).stdout.split()
+    subprocess.run(["cc", "-O2", "-Wall", "-Wextra", "-Werror", "-o", out,
+                    f"{repo}/scripts/bench-floor.c"] + flags, check=True)
+    return out
+
+
+def run_one(m, fn, cold, image_cache, image):
+    """One timed run on a fresh mount: (seconds, digest, daemon figures, pager stats)."""
+    drop_caches()
+    if image_cache == "warm":
+        cache_image(image)
+    mt = m.mount()
+    try:
+        if not cold:
+            fn(m.mnt)  # warm up: the measured run reads from caches
+        before = m.daemon_status()
+        t0 = time.perf_counter()
+        d = fn(m.mnt)
+        t = time.perf_counter() - t0
+        after = m.daemon_status()
+        ps = m.pager_stats()
+    finally:
+        m.umount()
+    fig = None
+    if after[0] is not None and before[0] is not None:
+        fig = (after[0], after[1] - before[1], after[2] - before[2])  # peak RSS, CPU, ctx
+    return t, d, fig, ps, mt
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ext4pager", required=True)
@@ -192,84 +318,101 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--out", default="docs/PERFORMANCE.md")
     ap.add_argument("--systems", default=",".join(SYSTEMS))
+    ap.add_argument("--image-cache", choices=("cold", "warm"), default="cold",
+                    help="cold: the image is read from disk; warm: it is in the host's page "
+                    "cache before every run (the daemons' own cost shows)")
     ap.add_argument("--only", default="", help="run the workloads whose name contains this "
                     "(a trial run: the report is written to --out all the same)")
     a = ap.parse_args()
     systems = a.systems.split(",")
     images = {k: os.path.join(a.images, f"{k}.img") for k in ("big", "tree", "rootfs")}
     base = "/tmp/ext4pager-bench"
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    floor = None
+    if any(s in FLOOR_OPTS for s in systems):
+        floor = build_floor(repo, os.path.join(a.images, "bench-floor"))
     results, digests, daemon, pstats, mount_times = {}, {}, {}, {}, {}
-    for name, key, cold, fn in workloads(images):
-        if a.only not in name:
-            continue
-        for run in range(a.runs):
-            order = systems[run % len(systems):] + systems[:run % len(systems)]
-            for sysname in order:
-                m = Mount(sysname, images[key], f"{base}/{sysname}", a.ext4pager,
-                          {"dev": key == "rootfs"})
-                drop_caches()
-                mt = m.mount()
-                mount_times.setdefault((sysname, key), []).append(mt)
-                try:
-                    if not cold:
-                        fn(m.mnt)  # warm up: the measured run reads from caches
-                    elif key == "rootfs":
-                        pass
-                    t0 = time.perf_counter()
-                    d = fn(m.mnt)
-                    t = time.perf_counter() - t0
-                    hwm, cpu, ctx = m.daemon_status()
-                    ps = m.pager_stats()
-                finally:
-                    m.umount()
-                results.setdefault((name, sysname), []).append(t)
-                digests.setdefault(name, {}).setdefault(sysname, set()).add(d)
-                if hwm is not None:
-                    prev = daemon.get((name, sysname), (0, [], []))
-                    daemon[(name, sysname)] = (max(prev[0], hwm), prev[1] + [cpu], prev[2] + [ctx])
-                if ps:
-                    pstats[name] = ps
-                print(f"{name:45s} {sysname:10s} run {run + 1}: {t:8.3f} s", flush=True)
+    try:
+        for name, key, cold, fn in workloads(images):
+            if a.only not in name:
+                continue
+            for run in range(a.runs):
+                order = systems[run % len(systems):] + systems[:run % len(systems)]
+                for sysname in order:
+                    m = Mount(sysname, images[key], f"{base}/{sysname}", a.ext4pager,
+                              {"dev": key == "rootfs", "floor": floor})
+                    t, d, fig, ps, mt = run_one(m, fn, cold, a.image_cache, images[key])
+                    if mt is not None:
+                        mount_times.setdefault((sysname, key), []).append(mt)
+                    results.setdefault((name, sysname), []).append(t)
+                    digests.setdefault(name, {}).setdefault(sysname, set()).add(d)
+                    if fig:
+                        prev = daemon.get((name, sysname), (0, [], []))
+                        daemon[(name, sysname)] = (max(prev[0], fig[0]), prev[1] + [fig[1]],
+                                                   prev[2] + [fig[2]])
+                    if ps and sysname == "ext4pager":
+                        pstats[name] = ps
+                    print(f"{name:45s} {sysname:17s} run {run + 1}: {t:8.3f} s", flush=True)
+    finally:
+        Floor.stop_all()
     write_report(a, systems, results, digests, daemon, pstats, mount_times)
+    write_chart(a, systems, results)
 
 
 def med(xs):
     return statistics.median(xs)
 
 
+def best(xs):
+    return min(xs)
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}x" if a is not None and b else "-"
+
+
 def write_report(a, systems, results, digests, daemon, pstats, mount_times):
     names = [w[0] for w in workloads({"big": "", "tree": "", "rootfs": ""})]
-    lines = []
-    lines.append("| workload | " + " | ".join(f"{s} (s)" for s in systems) + " | " +
-                 " | ".join(f"{s}/kernel" for s in systems if s != "kernel") + " | outputs equal |")
-    lines.append("|---" * (len(systems) * 2) + "|---|")
-    mismatch = False
-    notes = []
     names = [n for n in names if (n, systems[0]) in results]
+    others = [s for s in systems if s != "kernel"]
+    floored = [s for s in systems if FLOOR_OF.get(s) in systems]
+    lines = ["| workload | " + " | ".join(f"{s} (s)" for s in systems) + " | " +
+             " | ".join(f"{s} ÷ kernel" for s in others if "kernel" in systems) +
+             ("" if "kernel" in systems else " ") +
+             "".join(f" | {s} ÷ {FLOOR_OF[s]}" for s in floored) + " | outputs equal |"]
+    ncols = len(systems) + (len(others) if "kernel" in systems else 0) + len(floored) + 1
+    lines.append("|---" * (ncols + 1) + "|")
+    mismatch, notes = False, []
     for n in names:
-        ts = {s: med(results[(n, s)]) for s in systems}
+        ts = {s: best(results[(n, s)]) for s in systems}
         same = len(set().union(*digests[n].values())) == 1
         mismatch |= not same
         if not same:
-            kd = digests[n].get("kernel", set())
-            notes.append(f"- {n}: differs from the kernel's output on " +
-                         ", ".join(s for s in systems if digests[n].get(s) != kd))
-        ratios = [f"{ts[s] / ts['kernel']:.2f}x" for s in systems if s != "kernel"]
-        lines.append(f"| {n} | " + " | ".join(f"{ts[s]:.3f}" for s in systems) + " | " +
-                     " | ".join(ratios) + f" | {'yes' if same else 'NO'} |")
-    mt = ["| mount time (median over all mounts) | " +
-          " | ".join(f"{med([x for (s, k), v in mount_times.items() if s == sy for x in v]) * 1000:.1f} ms"
-                     for sy in systems) + " |"]
-    dl = ["| workload | " + " | ".join(f"{s} peak RSS MiB / CPU s / ctx switches" for s in systems
-                                      if s != "kernel") + " |",
-          "|---" * len(systems) + "|"]
+            ref = digests[n].get(systems[0], set())
+            notes.append(f"- {n}: differs from {systems[0]}'s output on " +
+                         ", ".join(s for s in systems if digests[n].get(s) != ref))
+        cells = [f"{ts[s]:.3f}" for s in systems]
+        if "kernel" in systems:
+            cells += [ratio(ts[s], ts["kernel"]) for s in others]
+        cells += [ratio(ts[s], ts[FLOOR_OF[s]]) for s in floored]
+        lines.append(f"| {n} | " + " | ".join(cells) + f" | {'yes' if same else 'NO'} |")
+    mt_cells = []
+    for sy in systems:
+        v = [x for (s, k), xs in mount_times.items() if s == sy for x in xs]
+        mt_cells.append(f"{med(v) * 1000:.1f} ms" if v else "kept mounted")
+    mt = ["| mount time (median over all mounts) | " + " | ".join(mt_cells) + " |"]
+    daemons = [s for s in others]
+    dl = ["| workload | " + " | ".join(f"{s}: peak RSS MiB / CPU s / ctx switches" for s in daemons)
+          + "".join(f" | {s} CPU ÷ {FLOOR_OF[s]} CPU" for s in floored) + " |",
+          "|---" * (len(daemons) + len(floored) + 1) + "|"]
     for n in names:
         cells = []
-        for s in systems:
-            if s == "kernel":
-                continue
+        for s in daemons:
             v = daemon.get((n, s))
             cells.append(f"{v[0]:.1f} / {med(v[1]):.2f} / {int(med(v[2]))}" if v else "-")
+        for s in floored:
+            v, f = daemon.get((n, s)), daemon.get((n, FLOOR_OF[s]))
+            cells.append(ratio(med(v[1]), med(f[1])) if v and f else "-")
         dl.append(f"| {n} | " + " | ".join(cells) + " |")
     pl = ["| workload | page requests | bytes read from image | avg request | coalesced waits | read hits |",
           "|---|---|---|---|---|---|"]
@@ -283,14 +426,28 @@ def write_report(a, systems, results, digests, daemon, pstats, mount_times):
                          capture_output=True, text=True).stdout.strip()
     f2f = subprocess.run("fuse2fs -V 2>&1 | head -1", shell=True, capture_output=True,
                          text=True).stdout.strip()
+    version = subprocess.run([a.ext4pager, "--version"], capture_output=True,
+                             text=True).stdout.strip()
+    mode = ("the image file is read into the host's page cache before every run (warm image: "
+            "what is left is each daemon's own cost)" if a.image_cache == "warm" else
+            "every run starts with the host's caches dropped (cold image)")
     text = f"""# ext4pager performance
 
 Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {platform.node()}:
-{os.cpu_count()} CPUs ({cpu}), kernel {platform.release()}, {f2f or 'fuse2fs'}.
-Each workload ran {a.runs} times per system, systems alternating; the table shows medians.
-Cold runs drop the kernel's caches and remount (so the ext4pager and fuse2fs daemons start
-empty too); the warm run reads once untimed first. Ratios are time ÷ the kernel's time in the
-same run; "outputs equal" checks that every system produced the same digest of what it read.
+{os.cpu_count()} CPUs ({cpu}), kernel {platform.release()}, {version}, {f2f or 'fuse2fs'}.
+Each workload ran {a.runs} times per system, systems alternating; the table shows the best run;
+{mode}. Cold runs remount (so ext4pager and fuse2fs start with empty caches too); the warm row
+reads once untimed first. Ratios divide by the kernel's time and by the FUSE floor's on the same
+transport, in the same run; "outputs equal" checks that every system produced the same digest of
+what it read.
+
+Systems: **kernel** is `mount -o loop,ro`; **ext4pager** uses FUSE over io_uring (`io_uring=auto`,
+libfuse 3.18), **ext4pager-devfuse** the classic /dev/fuse transport (`io_uring=off`);
+**floor** and **floor-devfuse** are the FUSE floor on those transports (`scripts/bench-floor.c`:
+the whole tree and its data copied into RAM at start, the same kernel-facing options as
+ext4pager, ENODATA for every xattr — what FUSE itself costs); **fuse2fs** is e2fsprogs'.
+
+![time ÷ kernel per workload](performance.svg)
 
 ## Times
 
@@ -302,27 +459,75 @@ same run; "outputs equal" checks that every system produced the same digest of w
 |---|{'---|' * len(systems)}
 {chr(10).join(mt)}
 
-## Daemons (maximum peak RSS, median CPU time and context switches per run)
+## Daemons (maximum peak RSS; median CPU time and context switches during the timed run)
 
 {chr(10).join(dl)}
 
 ext4pager's cache budget is the default 64 MiB (`cache_size=`), so its peak RSS target is
-≤ 96 MiB.
+≤ 96 MiB. The floors hold the whole tree in RAM by design.
 
-## ext4pager's page requests (last run of each workload)
+## ext4pager's page requests (last run of each workload, io_uring)
 
 {chr(10).join(pl)}
 
 ## Reproduce
 
-    sudo scripts/bench.sh            # builds the images (cached in build/bench), runs, rewrites this file
-    sudo scripts/bench.sh --runs 5   # more runs
-    sudo scripts/bench.sh --only 50k # a subset (trial; rewrites this file with it)
+    sudo scripts/bench.sh                     # builds the images (cached in build/bench), runs, rewrites this file
+    sudo scripts/bench.sh --runs 5            # more runs
+    sudo scripts/bench.sh --image-cache warm  # the image in the host's cache: the daemons' own cost
+    sudo scripts/bench.sh --only 50k          # a subset (trial; rewrites this file with it)
 
 """
     with open(a.out, "w") as f:
         f.write(text + ANALYSIS)
     print(text)
+
+
+CHART_COLORS = {"kernel": "#444444", "ext4pager": "#1f77b4", "ext4pager-devfuse": "#9ecae1",
+                "fuse2fs": "#d62728", "floor": "#2ca02c", "floor-devfuse": "#a1d99b"}
+
+
+def write_chart(a, systems, results):
+    """performance.svg beside the report: per workload, each system's best time ÷ the
+    kernel's, as horizontal bars on a log scale (1.0 = the kernel)."""
+    import math
+    if "kernel" not in systems:
+        return
+    names = [w[0] for w in workloads({"big": "", "tree": "", "rootfs": ""})
+             if (w[0], "kernel") in results]
+    bar, gap, left, width = 9, 14, 330, 420
+    lo, hi = math.log10(0.05), math.log10(20)
+    x = lambda r: left + (min(max(math.log10(r), lo), hi) - lo) / (hi - lo) * width
+    height = 60 + len(names) * (len(systems) * bar + gap)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 40}" '
+           f'height="{height + 40}" font-family="sans-serif" font-size="11">',
+           f'<rect width="100%" height="100%" fill="white"/>',
+           f'<text x="10" y="18" font-size="13">time ÷ the kernel\'s ext4 (log scale; left of '
+           f'the dark line is faster than the kernel)</text>']
+    for tick in (0.1, 0.25, 0.5, 1, 2, 4, 10):
+        out.append(f'<line x1="{x(tick):.1f}" y1="30" x2="{x(tick):.1f}" y2="{height}" '
+                   f'stroke="{"#000" if tick == 1 else "#ddd"}"/>')
+        out.append(f'<text x="{x(tick):.1f}" y="{height + 14}" text-anchor="middle">{tick}x</text>')
+    y = 40
+    for n in names:
+        k = best(results[(n, "kernel")])
+        out.append(f'<text x="{left - 6}" y="{y + len(systems) * bar / 2 + 4:.0f}" '
+                   f'text-anchor="end">{n}</text>')
+        for s in systems:
+            r = best(results[(n, s)]) / k
+            out.append(f'<rect x="{x(0.05):.1f}" y="{y}" width="{x(r) - x(0.05):.1f}" '
+                       f'height="{bar - 1}" fill="{CHART_COLORS.get(s, "#999")}">'
+                       f'<title>{s}: {r:.2f}x</title></rect>')
+            y += bar
+        y += gap
+    for i, s in enumerate(systems):
+        out.append(f'<rect x="{10 + i * 125}" y="{height + 22}" width="10" height="10" '
+                   f'fill="{CHART_COLORS.get(s, "#999")}"/><text x="{24 + i * 125}" '
+                   f'y="{height + 31}">{s}</text>')
+    out.append("</svg>")
+    path = os.path.join(os.path.dirname(os.path.abspath(a.out)), "performance.svg")
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
 
 
 ANALYSIS = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench-analysis.md")).read() \
