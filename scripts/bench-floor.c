@@ -33,8 +33,8 @@
 
 struct node {
 	struct stat st;
-	char *name;     /* within the parent; "" for the root */
-	char *data;     /* a regular file's bytes, a symlink's target */
+	char *name;	/* within the parent; "" for the root */
+	char *data;	/* a regular file's bytes, a symlink's target */
 	uint32_t *kids; /* a directory's children, as node ids, in readdir order */
 	uint32_t nkids, cap;
 	uint32_t parent;
@@ -161,7 +161,8 @@ static void build_hash(void)
 
 static uint32_t find_child(uint32_t parent, const char *name)
 {
-	for (uint32_t i = buckets[hash_of(parent, name) & (nbuckets - 1)]; i; i = nodes[i].hash_next)
+	for (uint32_t i = buckets[hash_of(parent, name) & (nbuckets - 1)]; i;
+	     i = nodes[i].hash_next)
 		if (nodes[i].parent == parent && strcmp(nodes[i].name, name) == 0)
 			return i;
 	return 0;
@@ -185,10 +186,10 @@ static void fill_entry(uint32_t id, struct fuse_entry_param *e)
 static void floor_init(void *userdata, struct fuse_conn_info *conn)
 {
 	(void)userdata;
-	conn->want |= conn->capable & (FUSE_CAP_EXPORT_SUPPORT | FUSE_CAP_CACHE_SYMLINKS |
-				       FUSE_CAP_POSIX_ACL | FUSE_CAP_ASYNC_READ |
-				       FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO |
-				       FUSE_CAP_PARALLEL_DIROPS);
+	conn->want |=
+	    conn->capable & (FUSE_CAP_EXPORT_SUPPORT | FUSE_CAP_CACHE_SYMLINKS |
+			     FUSE_CAP_POSIX_ACL | FUSE_CAP_ASYNC_READ | FUSE_CAP_READDIRPLUS |
+			     FUSE_CAP_READDIRPLUS_AUTO | FUSE_CAP_PARALLEL_DIROPS);
 	conn->want &= ~(FUSE_CAP_AUTO_INVAL_DATA | FUSE_CAP_WRITEBACK_CACHE);
 	conn->max_readahead = 1u << 20;
 }
@@ -284,7 +285,9 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, b
 	}
 	/* Offsets 0 and 1 are "." and ".."; children follow. Fills all of `size`. */
 	for (size_t i = off < 0 ? 0 : (size_t)off; i < (size_t)d->nkids + 2; i++) {
-		uint32_t id = i == 0 ? (uint32_t)ino : i == 1 ? (d->parent ? d->parent : 1) : d->kids[i - 2];
+		uint32_t id = i == 0   ? (uint32_t)ino
+			      : i == 1 ? (d->parent ? d->parent : 1)
+				       : d->kids[i - 2];
 		const char *name = i == 0 ? "." : i == 1 ? ".." : nodes[id].name;
 		struct fuse_entry_param e;
 		size_t n;
@@ -294,8 +297,10 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, b
 			e.attr.st_ino = id;
 			e.attr.st_mode = nodes[id].st.st_mode;
 		}
-		n = plus ? fuse_add_direntry_plus(req, buf + used, size - used, name, &e, (off_t)i + 1)
-			 : fuse_add_direntry(req, buf + used, size - used, name, &e.attr, (off_t)i + 1);
+		n = plus ? fuse_add_direntry_plus(req, buf + used, size - used, name, &e,
+						  (off_t)i + 1)
+			 : fuse_add_direntry(req, buf + used, size - used, name, &e.attr,
+					     (off_t)i + 1);
 		if (n > size - used)
 			break;
 		used += n;
@@ -378,7 +383,8 @@ int main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "o:")) != -1) {
 		if (c != 'o' || strlen(opts) + strlen(optarg) + 2 > sizeof(opts)) {
-			fprintf(stderr, "usage: %s [-o io_uring] [-o dev] SOURCE MOUNTPOINT\n", argv[0]);
+			fprintf(stderr, "usage: %s [-o io_uring] [-o dev] SOURCE MOUNTPOINT\n",
+				argv[0]);
 			return 2;
 		}
 		strcat(strcat(opts, ","), optarg);
