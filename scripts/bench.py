@@ -376,12 +376,12 @@ def write_report(a, systems, results, digests, daemon, pstats, mount_times):
     names = [n for n in names if (n, systems[0]) in results]
     others = [s for s in systems if s != "kernel"]
     floored = [s for s in systems if FLOOR_OF.get(s) in systems]
-    lines = ["| workload | " + " | ".join(f"{s} (s)" for s in systems) + " | " +
-             " | ".join(f"{s} ÷ kernel" for s in others if "kernel" in systems) +
-             ("" if "kernel" in systems else " ") +
-             "".join(f" | {s} ÷ {FLOOR_OF[s]}" for s in floored) + " | outputs equal |"]
-    ncols = len(systems) + (len(others) if "kernel" in systems else 0) + len(floored) + 1
-    lines.append("|---" * (ncols + 1) + "|")
+    # Each ratio column: (system, what it is divided by).
+    ratio_cols = ([(s, "kernel") for s in others] if "kernel" in systems else []) + \
+        [(s, FLOOR_OF[s]) for s in floored]
+    header = (["workload"] + [f"{s} (s)" for s in systems] +
+              [f"{s} ÷ {d}" for s, d in ratio_cols] + ["outputs equal"])
+    lines = ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
     mismatch, notes = False, []
     for n in names:
         ts = {s: best(results[(n, s)]) for s in systems}
@@ -391,11 +391,9 @@ def write_report(a, systems, results, digests, daemon, pstats, mount_times):
             ref = digests[n].get(systems[0], set())
             notes.append(f"- {n}: differs from {systems[0]}'s output on " +
                          ", ".join(s for s in systems if digests[n].get(s) != ref))
-        cells = [f"{ts[s]:.3f}" for s in systems]
-        if "kernel" in systems:
-            cells += [ratio(ts[s], ts["kernel"]) for s in others]
-        cells += [ratio(ts[s], ts[FLOOR_OF[s]]) for s in floored]
-        lines.append(f"| {n} | " + " | ".join(cells) + f" | {'yes' if same else 'NO'} |")
+        cells = ([n] + [f"{ts[s]:.3f}" for s in systems] +
+                 [ratio(ts[s], ts[d]) for s, d in ratio_cols] + ["yes" if same else "NO"])
+        lines.append("| " + " | ".join(cells) + " |")
     mt_cells = []
     for sy in systems:
         v = [x for (s, k), xs in mount_times.items() if s == sy for x in xs]
