@@ -21,4 +21,17 @@
  */
 int transport_choose(int mode, bool debug, bool *use_uring, char *why, size_t why_len);
 
+/*
+ * Called by every request handler on an io_uring mount: the first time on a thread, lowers that
+ * thread (a ring queue's, pinned to its CPU by lib/fuse_uring.c fuse_uring_set_thread_core) to
+ * SCHED_IDLE. Why: a ring thread answers on the requester's CPU, and wakes the requester while
+ * it still runs there; kernel/sched/fair.c select_idle_sibling() then moves the requester to
+ * the other, idle CPU unless the waker's CPU runs only SCHED_IDLE tasks (sched_idle_cpu). Every
+ * request of a walk then crosses CPUs: two inter-processor wake-ups, which in a VM cost far more
+ * than the request (ls -lR of a 50k tree: 93,000 migrations, 7.0 s; with SCHED_IDLE ring
+ * threads 15 migrations, 1.2 s). libfuse leaves the same idea disabled in that function. The
+ * requester is blocked on the answer, so the CPU the ring thread waits for is usually its own.
+ */
+void transport_ring_thread_yields(void);
+
 #endif

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "fuse_ops.h"
 #include "fh_handoff.h"
+#include "transport.h"
 
 #include "inode.h"
 #include "xattr.h"
@@ -38,6 +39,8 @@ static struct fs_context *ctx_of(fuse_req_t req)
 {
 	struct fs_context *c = fuse_req_userdata(req);
 
+	if (atomic_load_explicit(&c->on_uring, memory_order_relaxed))
+		transport_ring_thread_yields();
 	if (c->idle_timeout)
 		fuse_ops_touch(c);
 	return c;

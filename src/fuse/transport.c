@@ -4,6 +4,7 @@
 #include "fuse_ops.h" /* FUSE_USE_VERSION, then libfuse's version macros */
 #include "options.h"
 
+#include <sched.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -44,7 +45,8 @@ int transport_choose(int mode, bool debug, bool *use_uring, char *why, size_t wh
 	if (!LIBFUSE_HAS_URING) {
 		if (mode == IO_URING_AUTO)
 			return 0;
-		snprintf(why, why_len, "-o io_uring=on: built with libfuse %s, which has no io_uring",
+		snprintf(why, why_len,
+			 "-o io_uring=on: built with libfuse %s, which has no io_uring",
 			 fuse_pkgversion());
 		return -1;
 	}
@@ -64,18 +66,31 @@ int transport_choose(int mode, bool debug, bool *use_uring, char *why, size_t wh
 	}
 	if (state == 0) {
 		if (mode == IO_URING_ON) {
-			snprintf(why, why_len,
-				 "-o io_uring=on: FUSE over io_uring is off in the kernel; as root: "
-				 "echo Y > %s",
-				 TRANSPORT_URING_SWITCH);
+			snprintf(
+			    why, why_len,
+			    "-o io_uring=on: FUSE over io_uring is off in the kernel; as root: "
+			    "echo Y > %s",
+			    TRANSPORT_URING_SWITCH);
 			return -1;
 		}
-		fprintf(stderr,
-			"ext4pager: hint: FUSE over io_uring is off (faster when root runs: echo Y > "
-			"%s)\n",
-			TRANSPORT_URING_SWITCH);
+		fprintf(
+		    stderr,
+		    "ext4pager: hint: FUSE over io_uring is off (faster when root runs: echo Y > "
+		    "%s)\n",
+		    TRANSPORT_URING_SWITCH);
 		return 0;
 	}
 	*use_uring = true;
 	return 0;
+}
+
+void transport_ring_thread_yields(void)
+{
+	static _Thread_local bool lowered;
+	const struct sched_param none = {.sched_priority = 0};
+
+	if (lowered)
+		return;
+	lowered = true;
+	sched_setscheduler(0, SCHED_IDLE, &none); /* any thread may lower itself; best effort */
 }

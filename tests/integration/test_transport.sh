@@ -42,6 +42,21 @@ for mode in auto off; do
 	sums=$(for i in 1 2 3 4; do md5sum <"$WORK/f-$mode/big/two-mib" & done; wait)
 	[ "$(sort -u <<<"$sums" | wc -l)" = 1 ] && [ "$(head -1 <<<"$sums" | cut -d' ' -f1)" = "$(md5sum <"$WORK/k/big/two-mib" | cut -d' ' -f1)" ] &&
 		pass "io_uring=$mode: 4 parallel readers read the kernel's bytes" || fail "io_uring=$mode: parallel readers: $sums"
+	# Ring threads that answered requests yield their CPU to the requester (SCHED_IDLE, policy
+	# 5); no other thread does (the pager threads supply pages at normal priority).
+	idle_rings=0 idle_others=0
+	for t in /proc/${DAEMONS[-1]}/task/*; do
+		[ "$(awk '{print $(NF-11)}' "$t/stat")" = 5 ] || continue
+		case $(cat "$t/comm") in fuse-ring-*) idle_rings=$((idle_rings + 1)) ;; *) idle_others=$((idle_others + 1)) ;; esac
+	done
+	want_idle=$([ "$want" = 1 ] && echo ">= 1" || echo 0)
+	rings_ok=$([ "$want" = 1 ] && [ $idle_rings -ge 1 ] && echo 1 || echo 0)
+	[ "$want" = 0 ] && [ $idle_rings = 0 ] && rings_ok=1
+	if [ $idle_others = 0 ] && [ $rings_ok = 1 ]; then
+		pass "io_uring=$mode: $idle_rings ring threads at SCHED_IDLE (want $want_idle), no other thread"
+	else
+		fail "io_uring=$mode: $idle_rings ring threads and $idle_others other threads at SCHED_IDLE (want $want_idle and 0)"
+	fi
 	unmount_fuse "$WORK/f-$mode"
 done
 
