@@ -45,8 +45,7 @@ int transport_choose(int mode, bool debug, bool *use_uring, char *why, size_t wh
 	if (!LIBFUSE_HAS_URING) {
 		if (mode == IO_URING_AUTO)
 			return 0;
-		snprintf(why, why_len,
-			 "-o io_uring=on: built with libfuse %s, which has no io_uring",
+		snprintf(why, why_len, "-o io_uring=on: built with libfuse %s, which has no io_uring",
 			 fuse_pkgversion());
 		return -1;
 	}
@@ -66,18 +65,16 @@ int transport_choose(int mode, bool debug, bool *use_uring, char *why, size_t wh
 	}
 	if (state == 0) {
 		if (mode == IO_URING_ON) {
-			snprintf(
-			    why, why_len,
-			    "-o io_uring=on: FUSE over io_uring is off in the kernel; as root: "
-			    "echo Y > %s",
-			    TRANSPORT_URING_SWITCH);
+			snprintf(why, why_len,
+				 "-o io_uring=on: FUSE over io_uring is off in the kernel; as root: "
+				 "echo Y > %s",
+				 TRANSPORT_URING_SWITCH);
 			return -1;
 		}
-		fprintf(
-		    stderr,
-		    "ext4pager: hint: FUSE over io_uring is off (faster when root runs: echo Y > "
-		    "%s)\n",
-		    TRANSPORT_URING_SWITCH);
+		fprintf(stderr,
+			"ext4pager: hint: FUSE over io_uring is off (faster when root runs: echo Y > "
+			"%s)\n",
+			TRANSPORT_URING_SWITCH);
 		return 0;
 	}
 	*use_uring = true;

@@ -50,9 +50,7 @@ for mode in auto off; do
 		case $(cat "$t/comm") in fuse-ring-*) idle_rings=$((idle_rings + 1)) ;; *) idle_others=$((idle_others + 1)) ;; esac
 	done
 	want_idle=$([ "$want" = 1 ] && echo ">= 1" || echo 0)
-	rings_ok=$([ "$want" = 1 ] && [ $idle_rings -ge 1 ] && echo 1 || echo 0)
-	[ "$want" = 0 ] && [ $idle_rings = 0 ] && rings_ok=1
-	if [ $idle_others = 0 ] && [ $rings_ok = 1 ]; then
+	if [ $idle_others = 0 ] && ((want ? idle_rings >= 1 : idle_rings == 0)); then
 		pass "io_uring=$mode: $idle_rings ring threads at SCHED_IDLE (want $want_idle), no other thread"
 	else
 		fail "io_uring=$mode: $idle_rings ring threads and $idle_others other threads at SCHED_IDLE (want $want_idle and 0)"
