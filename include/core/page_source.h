@@ -71,7 +71,8 @@ struct page_waiter {
 	/* Called once per attach, on the thread that completed the request, with no lock held;
 	 * `status` is what page_source_wait would have returned. It may attach `w` again. */
 	void (*resume)(struct page_waiter *w, int status);
-	/* Private: set by page_source_wait_async, guarded by the source's lock. */
+	/* Private: set by page_source_wait_async, guarded by the source's lock; `link` is the
+	 * defer callee's once page_source_complete_from hands it the waiter. */
 	struct list_node link;
 	uint64_t first, last;
 	int status;
@@ -119,6 +120,17 @@ void page_source_wait_async(struct page_source *src, struct page_request *req,
  * Drops the provider's reference on the request (not on its VMO). Takes the lock, then resumes
  * the asynchronous waiters without it. */
 void page_source_complete(struct page_request *req, int status, uint64_t fail_from);
+
+/* page_source_complete for a provider running on a reader's thread (the pager's inline supply):
+ * only `own` (that reader's waiter, or NULL) resumes here; every other asynchronous waiter is
+ * handed to `defer` instead, which must not block and calls w->resume(w, w->status) later on
+ * another thread. A reader's continuation may have to run where its reader can be answered
+ * (a FUSE io_uring queue thread answers its own queue's requests without a lock, another
+ * queue's only under that queue's lock, which its thread holds while it handles requests):
+ * resuming another reader here could wait on a lock held by a thread that waits on ours. */
+void page_source_complete_from(struct page_request *req, int status, uint64_t fail_from,
+			       struct page_waiter *own,
+			       void (*defer)(struct page_waiter *w, void *ctx), void *ctx);
 
 /* Outstanding requests, and readers waiting on them (tests, diagnostics: Zircon's Dump). */
 unsigned page_source_outstanding(struct page_source *src) REQUIRES(*src->lock);

@@ -10,14 +10,18 @@
  *             become page requests (page_source.h). The pager is their provider: it queues
  *             each on the port without allocating, and a pager thread has supply.c fill the
  *             pages from the backing's byte source, then completes the request, which resumes
- *             the read (and answers it) on that thread.
- *   release → pager_release(handle): the last child queues the file's zero-children packet; a
- *             pager thread re-checks under the registry lock that no open came back meanwhile,
- *             unregisters the file and reclaims its VMO's pages.
+ *             the read (and answers it) on that thread. A read that may (supply_here) supplies
+ *             its own first request on its own thread when it is no larger than the readahead
+ *             window: a small file then needs no pager thread at all. Other readers waiting on
+ *             such a request are resumed through the port, on a pager thread.
+ *   release → pager_release(handle): the release that drops the last child checks, once it
+ *             has let go of the registry lock, that no open came back meanwhile, unregisters
+ *             the file and reclaims its VMO's pages (Starnix's zero-children handler).
  *
  * Locks, in the order they may be taken: registry_lock → vmo->lock → port_lock. registry_lock
- * guards the registry, every file record's children/refs/queued flag and the handle list;
- * port_lock guards the queues. None is held while the backing is read.
+ * guards the registry, every file record's children/refs/zero flag and the handle list;
+ * port_lock guards the queues; spare_lock (a leaf) the spare transfer buffers. None is held
+ * while the backing is read.
  */
 #ifndef EXT4PAGER_PAGER_H
 #define EXT4PAGER_PAGER_H
@@ -60,7 +64,8 @@ struct pager_config {
 	X(vmos_registered, "files registered")                                                     \
 	X(vmos_reclaimed, "files reclaimed after their last child")                                \
 	X(vmos_live, "files registered now")                                                       \
-	X(read_hits, "reads that waited for no page request")
+	X(read_hits, "reads that waited for no page request")                                      \
+	X(inline_supplies, "page requests supplied on the reader's own thread")
 /* Read off the cache when stats are taken. */
 #define PAGER_GAUGES(X)                                                                            \
 	X(pages_evicted, "pages evicted to stay in the budget")                                    \
@@ -100,8 +105,8 @@ struct vmo *pager_handle_vmo(const struct pager_handle *h);
  * the public fields and calls pager_read_start, which pins [off, off+len) (len ≤ VMO_READ_MAX)
  * into *view and calls done(r, 0) once every page is present (view->len may be < len at EOF),
  * or done(r, -errno). done is called exactly once: on the caller's thread when no page request
- * had to be waited for, otherwise on the pager thread that completed the last one (Zircon's
- * model: the provider's completion moves the reader on). `r`, `view` and the handle are the
+ * had to be waited for or the caller supplied it (supply_here), otherwise on the pager thread
+ * that completed the last one (Zircon's model: the provider's completion moves the reader on). `r`, `view` and the handle are the
  * caller's to keep alive until then. After done(r, 0) the caller writes view->iov out and
  * calls pager_view_release.
  */
@@ -111,6 +116,10 @@ struct pager_read {
 	size_t len;
 	struct vmo_view *view;
 	void (*done)(struct pager_read *r, int rc);
+	/* The caller's thread may read the backing itself for a small request this read waits
+	 * on (it then blocks for that read, not for other readers' requests); done may then run
+	 * before pager_read_start returns. */
+	bool supply_here;
 	/* Private to the pager. */
 	struct pager *p;
 	struct page_waiter waiter;

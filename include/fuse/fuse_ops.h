@@ -34,13 +34,17 @@ struct fs_context {
 	bool want_uring;	  /* FUSE over io_uring asked of libfuse */
 	atomic_bool on_uring;	  /* the kernel agreed at INIT */
 
-	/* READs not yet answered: a READ whose pages are being fetched is answered by the pager
-	 * thread that completes its page request, possibly after the FUSE loop has returned;
-	 * fuse_ops_drain_reads waits for them before the session is destroyed. */
+	/* READs not yet answered, and READ handlers still inside the pager: a READ whose pages
+	 * are being fetched is answered by the pager thread that completes its page request,
+	 * possibly after the FUSE loop has returned, and a handler that supplied its own pages
+	 * still tidies up after answering. fuse_ops_drain_reads waits for both before the session
+	 * is destroyed. The count and flag are atomic (sequentially consistent: a READ that counts
+	 * itself after the flag is set sees it); reads_lock only pairs the last decrement's
+	 * broadcast with the drain's wait. */
 	pthread_mutex_t reads_lock;
 	pthread_cond_t reads_drained;
-	unsigned reads_in_flight; /* guarded by: reads_lock */
-	bool reads_closed;	  /* guarded by: reads_lock; later READs get EIO */
+	atomic_uint reads_in_flight;
+	atomic_bool reads_closed; /* later READs get EIO */
 };
 
 void fuse_ops_context_init(struct fs_context *c);

@@ -107,6 +107,13 @@ void page_source_wait_async(struct page_source *src, struct page_request *req,
 
 void page_source_complete(struct page_request *req, int status, uint64_t fail_from)
 {
+	page_source_complete_from(req, status, fail_from, NULL, NULL, NULL);
+}
+
+void page_source_complete_from(struct page_request *req, int status, uint64_t fail_from,
+			       struct page_waiter *own,
+			       void (*defer)(struct page_waiter *w, void *ctx), void *ctx)
+{
 	struct page_source *src = req->src;
 	struct list_node resumed, *n;
 
@@ -129,7 +136,10 @@ void page_source_complete(struct page_request *req, int status, uint64_t fail_fr
 	 * another request of this source. */
 	while ((n = list_pop_front(&resumed))) {
 		struct page_waiter *w = list_entry(n, struct page_waiter, link);
-		w->resume(w, w->status);
+		if (defer && w != own)
+			defer(w, ctx);
+		else
+			w->resume(w, w->status);
 	}
 }
 

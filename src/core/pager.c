@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #define REGISTRY_BUCKETS 4096
+#define SPARE_BUFFERS	 PAGER_MAX_THREADS
 
 /*
  * The pager's record of one paged file. Alive while anything refers to it: the registry
@@ -26,8 +27,7 @@ struct pager_file {
 	bool registered;	      /* guarded by: registry_lock */
 	int children;		      /* guarded by: registry_lock; open handles */
 	int refs;		      /* guarded by: registry_lock */
-	bool zero_queued;	      /* guarded by: registry_lock; zero_link is on the port */
-	struct list_node zero_link;   /* guarded by: port_lock; the zero-children packet */
+	bool zero_queued;	      /* guarded by: registry_lock; a zero-children check is due */
 };
 
 struct pager_handle {
@@ -47,10 +47,15 @@ struct pager {
 	struct list_node handles;     /* guarded by: registry_lock */
 
 	struct mutex port_lock;
-	pthread_cond_t port_ready;	/* signalled when a packet is queued or on quit */
-	struct list_node reads;		/* guarded by: port_lock; page_request.port_link */
-	struct list_node zero_children; /* guarded by: port_lock; pager_file.zero_link */
-	bool quitting;			/* guarded by: port_lock */
+	pthread_cond_t port_ready; /* signalled when a packet is queued or on quit */
+	struct list_node reads;	   /* guarded by: port_lock; page_request.port_link */
+	struct list_node resumes;  /* guarded by: port_lock; page_waiter.link, deferred */
+	bool quitting;		   /* guarded by: port_lock */
+
+	/* Transfer buffers for supplies on readers' threads, kept between them. */
+	struct mutex spare_lock;
+	struct supply_buffer *spare[SPARE_BUFFERS]; /* guarded by: spare_lock */
+	unsigned nspare;			    /* guarded by: spare_lock */
 
 	pthread_t threads[PAGER_MAX_THREADS];
 	unsigned nthreads; /* threads started */
@@ -66,43 +71,69 @@ struct pager {
 
 /* ---- the port ---- */
 
-/* page_provider.send: queues a new page request. Called under vmo->lock; never allocates. */
-static void port_send_read(struct page_provider *provider, struct page_request *req)
-{
-	struct pager *p = (struct pager *)provider;
+/*
+ * A read whose caller lets it supply on its own thread (pager_read.supply_here) parks the first
+ * small request it creates here instead of queueing it, and supplies it once the VMO is
+ * unlocked: a small file then costs no hand-off to a pager thread and back (Zircon's
+ * synchronous page requests, zircon/kernel/vm/page_source.cc PageSource::GetPageSync, serve the
+ * same purpose). Set only around the fault in pager_read_start, on that thread.
+ */
+struct inline_claim {
+	const struct pager *p;
+	struct page_request *req;
+};
+static _Thread_local struct inline_claim *claim;
 
+static void port_queue_read(struct pager *p, struct page_request *req)
+{
 	mutex_lock(&p->port_lock);
 	list_push_back(&p->reads, &req->port_link);
 	pthread_cond_signal(&p->port_ready);
 	mutex_unlock(&p->port_lock);
-	COUNT(p, page_requests, 1);
 }
 
-static void port_send_zero_children(struct pager *p, struct pager_file *f)
+/* page_provider.send: a new page request, queued (or claimed). Called under vmo->lock; never
+ * allocates. */
+static void port_send_read(struct page_provider *provider, struct page_request *req)
 {
+	struct pager *p = (struct pager *)provider;
+
+	COUNT(p, page_requests, 1);
+	if (claim && claim->p == p && !claim->req &&
+	    (req->end - req->first) * p->page_size <= p->cfg.readahead)
+		claim->req = req;
+	else
+		port_queue_read(p, req);
+}
+
+/* page_source_complete_from's defer: another reader's continuation, for a pager thread. */
+static void port_send_resume(struct page_waiter *w, void *ctx)
+{
+	struct pager *p = ctx;
+
 	mutex_lock(&p->port_lock);
-	list_push_back(&p->zero_children, &f->zero_link);
+	list_push_back(&p->resumes, &w->link);
 	pthread_cond_signal(&p->port_ready);
 	mutex_unlock(&p->port_lock);
 }
 
-/* The next packet: a read (*req) or a zero-children packet (*file). Blocks while the port is
- * empty, unless `wait` is false or the pager is quitting; false when there is none. */
+/* The next packet: a read (*req) or a deferred resume (*w). Blocks while the port is empty,
+ * unless `wait` is false or the pager is quitting; false when there is none. */
 static bool port_take(struct pager *p, bool wait, struct page_request **req,
-		      struct pager_file **file)
+		      struct page_waiter **w)
 {
 	struct list_node *n = NULL;
 
 	*req = NULL;
-	*file = NULL;
+	*w = NULL;
 	mutex_lock(&p->port_lock);
 	for (;;) {
-		if ((n = list_pop_front(&p->reads))) {
-			*req = list_entry(n, struct page_request, port_link);
+		if ((n = list_pop_front(&p->resumes))) { /* first: their readers are waiting */
+			*w = list_entry(n, struct page_waiter, link);
 			break;
 		}
-		if ((n = list_pop_front(&p->zero_children))) {
-			*file = list_entry(n, struct pager_file, zero_link);
+		if ((n = list_pop_front(&p->reads))) {
+			*req = list_entry(n, struct page_request, port_link);
 			break;
 		}
 		if (!wait || p->quitting)
@@ -180,7 +211,6 @@ static struct pager_file *file_create(struct pager *p, uint32_t ino, uint64_t si
 		return NULL;
 	}
 	f->ino = ino;
-	list_init(&f->zero_link);
 	return f;
 }
 
@@ -196,7 +226,8 @@ static struct pager_handle *adopt_child_locked(struct pager *p, struct pager_fil
 }
 
 /* Starnix's zero-children handler (src/starnix/kernel/fs/ext4/pager.rs, the
- * VMO_ZERO_CHILDREN signal): an open may have come back since the packet was sent. */
+ * VMO_ZERO_CHILDREN signal), run by the release that dropped the last child once it has let go
+ * of the registry lock: an open may have come back in between. */
 static void handle_zero_children(struct pager *p, struct pager_file *f)
 {
 	bool reclaim = false, last;
@@ -207,7 +238,7 @@ static void handle_zero_children(struct pager *p, struct pager_file *f)
 		registry_remove_locked(p, f);
 		reclaim = true;
 	}
-	last = file_put_locked(p, f); /* the packet's */
+	last = file_put_locked(p, f); /* the check's */
 	mutex_unlock(&p->registry_lock);
 	if (reclaim) {
 		/* Unregistered with no children: nothing can find the file any more. */
@@ -222,7 +253,10 @@ static void handle_zero_children(struct pager *p, struct pager_file *f)
 
 /* ---- the pager threads ---- */
 
-static void serve_read(struct pager *p, struct supply_buffer *buf, struct page_request *req)
+/* Supplies `req` and completes it. `own` is the waiter of the reader whose thread this is when
+ * the supply runs inline (see inline_claim); other readers then resume on a pager thread. */
+static void serve_read(struct pager *p, struct supply_buffer *buf, struct page_request *req,
+		       bool on_reader_thread, struct page_waiter *own)
 {
 	struct vmo *vmo = req->vmo;
 	struct supply_job job = {.vmo = vmo, .src = p->backing.data};
@@ -241,19 +275,22 @@ static void serve_read(struct pager *p, struct supply_buffer *buf, struct page_r
 	/* Counted before the waiters wake, so a reader that saw the error also sees it counted. */
 	if (rc < 0)
 		COUNT(p, failed_ranges, 1);
-	page_source_complete(req, rc, res.next_page);
+	if (on_reader_thread)
+		page_source_complete_from(req, rc, res.next_page, own, port_send_resume, p);
+	else
+		page_source_complete(req, rc, res.next_page);
 	vmo_put(vmo); /* the reference the VMO gave its provider with the request */
 	vmo_cache_trim(&p->cache);
 }
 
 /* Handles one packet taken off the port. Without a buffer, reads fail (nobody hangs). */
 static void handle_packet(struct pager *p, struct supply_buffer *buf, struct page_request *req,
-			  struct pager_file *file)
+			  struct page_waiter *w)
 {
 	if (req)
-		serve_read(p, buf, req);
+		serve_read(p, buf, req, false, NULL);
 	else
-		handle_zero_children(p, file);
+		w->resume(w, w->status);
 }
 
 static void *pager_thread(void *arg)
@@ -261,12 +298,47 @@ static void *pager_thread(void *arg)
 	struct pager *p = arg;
 	struct supply_buffer *buf = supply_buffer_create(&p->cache.pool);
 	struct page_request *req;
-	struct pager_file *file;
+	struct page_waiter *w;
 
-	while (port_take(p, true, &req, &file))
-		handle_packet(p, buf, req, file);
+	while (port_take(p, true, &req, &w))
+		handle_packet(p, buf, req, w);
 	supply_buffer_destroy(buf);
 	return NULL;
+}
+
+/* A transfer buffer for a supply on a reader's thread; NULL when none can be made (the
+ * request then fails, as on a pager thread without one). */
+static struct supply_buffer *spare_take(struct pager *p)
+{
+	struct supply_buffer *b = NULL;
+
+	mutex_lock(&p->spare_lock);
+	if (p->nspare)
+		b = p->spare[--p->nspare];
+	mutex_unlock(&p->spare_lock);
+	return b ? b : supply_buffer_create(&p->cache.pool);
+}
+
+static void spare_give(struct pager *p, struct supply_buffer *b)
+{
+	mutex_lock(&p->spare_lock);
+	if (b && p->nspare < SPARE_BUFFERS) {
+		p->spare[p->nspare++] = b;
+		b = NULL;
+	}
+	mutex_unlock(&p->spare_lock);
+	supply_buffer_destroy(b);
+}
+
+/* The claimed request, supplied on the reader's thread; `own` may resume (and be answered)
+ * before this returns. */
+static void serve_inline(struct pager *p, struct page_request *req, struct page_waiter *own)
+{
+	struct supply_buffer *buf = spare_take(p);
+
+	COUNT(p, inline_supplies, 1);
+	serve_read(p, buf, req, true, own);
+	spare_give(p, buf);
 }
 
 static unsigned default_threads(void)
@@ -313,10 +385,11 @@ int pager_create(const struct pager_backing *backing, const struct pager_config 
 		p->cfg.readahead = p->page_size;
 	mutex_init(&p->registry_lock);
 	mutex_init(&p->port_lock);
+	mutex_init(&p->spare_lock);
 	pthread_cond_init(&p->port_ready, NULL);
 	list_init(&p->handles);
 	list_init(&p->reads);
-	list_init(&p->zero_children);
+	list_init(&p->resumes);
 	*out = p;
 	return 0;
 }
@@ -359,7 +432,7 @@ static void registry_clear(struct pager *p)
 void pager_destroy(struct pager *p)
 {
 	struct page_request *req;
-	struct pager_file *file;
+	struct page_waiter *w;
 
 	/* Files still open when the session ended (a lazy unmount, a signal) are released here,
 	 * while the threads still run to reclaim their VMOs. No request can come in any more. */
@@ -378,12 +451,15 @@ void pager_destroy(struct pager *p)
 	mutex_unlock(&p->port_lock);
 	for (unsigned i = 0; i < p->nthreads; i++)
 		pthread_join(p->threads[i], NULL);
-	while (port_take(p, false, &req, &file)) /* never started: fail and reclaim here */
-		handle_packet(p, NULL, req, file);
+	while (port_take(p, false, &req, &w)) /* never started: fail here */
+		handle_packet(p, NULL, req, w);
 	registry_clear(p);
+	while (p->nspare)
+		supply_buffer_destroy(p->spare[--p->nspare]);
 	free(p->registry);
 	vmo_cache_destroy(&p->cache);
 	pthread_cond_destroy(&p->port_ready);
+	mutex_destroy(&p->spare_lock);
 	mutex_destroy(&p->port_lock);
 	mutex_destroy(&p->registry_lock);
 	free(p);
@@ -464,18 +540,20 @@ int pager_register_map(struct pager *p, uint32_t ino, uint64_t size, struct extm
 void pager_release(struct pager *p, struct pager_handle *h)
 {
 	struct pager_file *f = h->file;
-	bool last;
+	bool zero = false, last;
 
 	mutex_lock(&p->registry_lock);
 	list_remove(&h->link);
 	assert(f->children > 0);
 	if (--f->children == 0 && !f->zero_queued) {
 		f->zero_queued = true;
-		f->refs++; /* the packet's */
-		port_send_zero_children(p, f);
+		f->refs++; /* the check's */
+		zero = true;
 	}
 	last = file_put_locked(p, f);
 	mutex_unlock(&p->registry_lock);
+	if (zero)
+		handle_zero_children(p, f); /* here: a hand-off to a pager thread costs more */
 	if (last)
 		file_free(f);
 	free(h);
@@ -539,6 +617,7 @@ void pager_read_start(struct pager *p, struct pager_read *r)
 	struct vmo *vmo = r->h->file->vmo;
 	struct vmo_view *view = r->view;
 	uint64_t ra = p->cfg.readahead / p->page_size;
+	struct inline_claim mine = {.p = p};
 	size_t len = r->len;
 	int rc;
 
@@ -564,13 +643,20 @@ void pager_read_start(struct pager *p, struct pager_read *r)
 	r->last = (r->off + len - 1) / p->page_size;
 	r->readahead_end = (r->last / ra + 1) * ra;
 
+	if (r->supply_here)
+		claim = &mine;
 	mutex_lock(&vmo->lock);
 	rc = vmo_pin_locked(vmo, r->first, r->last, view);
 	if (rc == 0)
 		rc = read_continue_locked(p, r, vmo);
 	mutex_unlock(&vmo->lock);
+	claim = NULL;
+	if (mine.req && rc != -EINPROGRESS) /* readahead the read does not wait for */
+		port_queue_read(p, mine.req);
 	if (rc != -EINPROGRESS)
 		read_finish(p, r, rc);
+	else if (mine.req)
+		serve_inline(p, mine.req, &r->waiter); /* may finish `r`: not touched after */
 }
 
 /* pager_read's wait: done may run on a pager thread while the reader sleeps here. */

@@ -378,15 +378,15 @@ void fuse_ops_context_init(struct fs_context *c)
 {
 	pthread_mutex_init(&c->reads_lock, NULL);
 	pthread_cond_init(&c->reads_drained, NULL);
-	c->reads_in_flight = 0;
-	c->reads_closed = false;
+	atomic_init(&c->reads_in_flight, 0);
+	atomic_init(&c->reads_closed, false);
 }
 
 void fuse_ops_drain_reads(struct fs_context *c)
 {
 	pthread_mutex_lock(&c->reads_lock);
-	c->reads_closed = true;
-	while (c->reads_in_flight > 0)
+	atomic_store(&c->reads_closed, true);
+	while (atomic_load(&c->reads_in_flight) > 0)
 		pthread_cond_wait(&c->reads_drained, &c->reads_lock);
 	pthread_mutex_unlock(&c->reads_lock);
 }
@@ -397,24 +397,24 @@ void fuse_ops_context_destroy(struct fs_context *c)
 	pthread_mutex_destroy(&c->reads_lock);
 }
 
-static bool read_begin(struct fs_context *c)
-{
-	bool open;
-
-	pthread_mutex_lock(&c->reads_lock);
-	open = !c->reads_closed;
-	if (open)
-		c->reads_in_flight++;
-	pthread_mutex_unlock(&c->reads_lock);
-	return open;
-}
-
 static void read_end(struct fs_context *c)
 {
-	pthread_mutex_lock(&c->reads_lock);
-	if (--c->reads_in_flight == 0 && c->reads_closed)
+	if (atomic_fetch_sub(&c->reads_in_flight, 1) == 1 && atomic_load(&c->reads_closed)) {
+		pthread_mutex_lock(&c->reads_lock); /* the drain is in its wait, or not yet checking */
 		pthread_cond_broadcast(&c->reads_drained);
-	pthread_mutex_unlock(&c->reads_lock);
+		pthread_mutex_unlock(&c->reads_lock);
+	}
+}
+
+/* Counts `n` holds on the session for a READ, unless it is closing. */
+static bool read_begin(struct fs_context *c, unsigned n)
+{
+	atomic_fetch_add(&c->reads_in_flight, n);
+	if (!atomic_load(&c->reads_closed))
+		return true;
+	while (n--)
+		read_end(c);
+	return false;
 }
 
 /* One READ: heap-allocated because it may be answered on a pager thread after the handler has
@@ -456,13 +456,16 @@ static void op_read(fuse_req_t req, fuse_ino_t node, size_t size, off_t off,
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	if (!read_begin(c)) {
+	/* Two holds: the answer's (read_done drops it) and this handler's, which may still be in
+	 * the pager after answering (a supply on this thread). */
+	if (!read_begin(c, 2)) {
 		fuse_reply_err(req, EIO); /* the session is closing */
 		return;
 	}
 	fr = malloc(sizeof(*fr));
 	if (!fr) {
 		fuse_reply_err(req, ENOMEM);
+		read_end(c);
 		read_end(c);
 		return;
 	}
@@ -474,8 +477,12 @@ static void op_read(fuse_req_t req, fuse_ino_t node, size_t size, off_t off,
 	    .len = size > VMO_READ_MAX ? VMO_READ_MAX : size, /* never more, as negotiated */
 	    .view = &fr->view,
 	    .done = read_done,
+	    /* A small request is cheaper read here than handed to a pager thread and back; it
+	     * blocks this queue only for that read, never on another reader's request. */
+	    .supply_here = true,
 	};
 	pager_read_start(c->pager, &fr->pr);
+	read_end(c);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *fi)

@@ -425,6 +425,27 @@ static int async_finished(void *arg)
 	return atomic_load(&((struct async_read *)arg)->done);
 }
 
+/* A read that may supply on its own thread, started on a thread of its own (it may block). */
+struct reader_thread {
+	struct async_read a;
+	struct pager_handle *h;
+	uint64_t off;
+	size_t len;
+	pthread_t self;
+};
+
+static void *supply_here_thread(void *arg)
+{
+	struct reader_thread *t = arg;
+
+	t->self = pthread_self();
+	memset(&t->a, 0, sizeof(t->a));
+	t->a.r = (struct pager_read){.h = t->h, .off = t->off, .len = t->len, .view = &t->a.view,
+				     .done = async_done, .supply_here = true};
+	pager_read_start(pg, &t->a.r);
+	return NULL;
+}
+
 /* Nobody sleeps: both readers return at once, the pager thread that completes the one request
  * answers both, and a read of present pages is answered before pager_read_start returns. */
 START_TEST(async_reads_are_answered_by_the_completing_thread)
@@ -456,6 +477,69 @@ START_TEST(async_reads_are_answered_by_the_completing_thread)
 	ck_assert_uint_eq(st.page_requests, 1);
 	ck_assert_uint_eq(st.coalesced_waits, 1);
 	ck_assert_uint_eq(st.read_hits, 1);
+	pager_release(pg, h);
+	stop();
+}
+END_TEST
+
+/* A read allowed to supply on its own thread reads its small request there and is answered
+ * before pager_read_start returns; another reader waiting on that request is answered by a
+ * pager thread (never by the supplying reader's thread). */
+START_TEST(small_request_is_supplied_on_the_readers_thread)
+{
+	struct extent e = {.lblk = 0, .pblk = 0, .len = 1};
+	static struct reader_thread t;
+	struct async_read b;
+	struct pager_stats st;
+	pthread_t tid;
+	int one = 1;
+	start_with(fill_zero, 1 << 20, 0, true);
+	pwrite_backing("hello!!", 8, 0);
+	struct pager_handle *h = reg(22, 8, &e, 1);
+	t = (struct reader_thread){.h = h, .off = 0, .len = 8};
+	pthread_create(&tid, NULL, supply_here_thread, &t);
+	testimg_wait_for(backing_reads_at_least, &one, "the reader's own backing read");
+	async_start(&b, h, 2, 5);
+	release_gate_when(h, 2); /* t waits on its own request, b on t's (coalesced) */
+	pthread_join(tid, NULL);
+	ck_assert_int_eq(atomic_load(&t.a.done), 1); /* answered before pager_read_start returned */
+	ck_assert(pthread_equal(t.a.done_on, t.self));
+	testimg_wait_for(async_finished, &b, "the coalesced read's answer");
+	ck_assert(!pthread_equal(b.done_on, t.self));
+	ck_assert(!pthread_equal(b.done_on, pthread_self()));
+	ck_assert_int_eq(t.a.rc, 0);
+	ck_assert_int_eq(b.rc, 0);
+	ck_assert_mem_eq(t.a.data, "hello!!", 8);
+	ck_assert_mem_eq(b.data, "llo!!", 5);
+	pager_get_stats(pg, &st);
+	ck_assert_uint_eq(st.page_requests, 1);
+	ck_assert_uint_eq(st.inline_supplies, 1);
+	ck_assert_uint_eq(st.coalesced_waits, 1);
+	ck_assert_int_eq(atomic_load(&gated.reads), 1);
+	pager_release(pg, h);
+	stop();
+}
+END_TEST
+
+/* A request larger than the readahead window goes to a pager thread even when the reader may
+ * supply: a large read is where the pager threads' parallelism pays. */
+START_TEST(large_request_goes_to_a_pager_thread)
+{
+	struct extent e = {.lblk = 0, .pblk = 0, .len = 512};
+	static struct reader_thread t;
+	struct pager_stats st;
+	pthread_t tid;
+	start(fill_pattern, 1 << 20, 0);
+	struct pager_handle *h = reg(23, 512 << 10, &e, 1);
+	t = (struct reader_thread){.h = h, .off = 0, .len = 256 << 10};
+	pthread_create(&tid, NULL, supply_here_thread, &t);
+	pthread_join(tid, NULL);
+	testimg_wait_for(async_finished, &t.a, "the large read's answer");
+	ck_assert_int_eq(t.a.rc, 0);
+	ck_assert(!pthread_equal(t.a.done_on, t.self));
+	pager_get_stats(pg, &st);
+	ck_assert_uint_eq(st.inline_supplies, 0);
+	ck_assert_uint_ge(st.page_requests, 1);
 	pager_release(pg, h);
 	stop();
 }
@@ -647,6 +731,8 @@ int main(void)
 	tcase_add_test(tc, async_reads_are_answered_by_the_completing_thread);
 	tcase_add_test(tc, async_read_gets_the_failure);
 	tcase_add_test(tc, reader_behind_a_failed_readahead_gets_its_own_pages);
+	tcase_add_test(tc, small_request_is_supplied_on_the_readers_thread);
+	tcase_add_test(tc, large_request_goes_to_a_pager_thread);
 	tcase_add_test(tc, second_open_reuses_vmo_and_reclaim_after_last_child);
 	tcase_add_test(tc, release_and_reclaim_before_view_release);
 	tcase_add_test(tc, eviction_under_tiny_budget);
