@@ -73,10 +73,12 @@ struct pager {
 
 /*
  * A read whose caller lets it supply on its own thread (pager_read.supply_here) parks the first
- * small request it creates here instead of queueing it, and supplies it once the VMO is
- * unlocked: a small file then costs no hand-off to a pager thread and back (Zircon's
- * synchronous page requests, zircon/kernel/vm/page_source.cc PageSource::GetPageSync, serve the
- * same purpose). Set only around the fault in pager_read_start, on that thread.
+ * request it creates here instead of queueing it when it is no larger than the readahead
+ * window, and supplies it once the VMO is unlocked: a small file or an mmap fault then costs no
+ * hand-off to a pager thread and back (Zircon's synchronous page requests,
+ * zircon/kernel/vm/page_source.cc PageSource::GetPageSync, serve the same purpose). A stream's
+ * 1 MiB READs still go to the pager threads, which read them in parallel. Set only around the
+ * fault in pager_read_start, on that thread.
  */
 struct inline_claim {
 	const struct pager *p;
