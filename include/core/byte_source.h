@@ -11,6 +11,9 @@
  *  - nothing is ever written: a source has no write operation at all;
  *  - byte_source_done_with() is a hint that a range has been consumed and need not stay in any
  *    cache below (the file source drops it from the host page cache); it may do nothing.
+ *  - byte_source_will_need() is a hint that a range will be read soon: a source with a slow
+ *    backing store may start fetching it (the file source asks the host for readahead); it
+ *    may do nothing, and never blocks for the data.
  *
  * Implementations here: a read-only regular file or block device, optionally a window of it
  * (offset=, a partition), and a memory buffer (tests and fuzzing). Anything that can serve
@@ -31,6 +34,7 @@ struct byte_source_ops {
 	int (*preadv)(struct byte_source *src, const struct iovec *iov, int iovcnt, size_t len,
 		      uint64_t pos);
 	void (*done_with)(struct byte_source *src, uint64_t pos, uint64_t len); /* may be NULL */
+	void (*will_need)(struct byte_source *src, uint64_t pos, uint64_t len); /* may be NULL */
 	void (*close)(struct byte_source *src);
 };
 
@@ -46,6 +50,10 @@ int byte_source_preadv(struct byte_source *src, const struct iovec *iov, int iov
 		       uint64_t pos);
 int byte_source_pread(struct byte_source *src, void *buf, size_t len, uint64_t pos);
 void byte_source_done_with(struct byte_source *src, uint64_t pos, uint64_t len);
+/* Whether will_need does anything for this source (callers skip the work of asking). */
+bool byte_source_can_prefetch(const struct byte_source *src);
+/* The hint for [pos, pos+len), clipped to the source's size. */
+void byte_source_will_need(struct byte_source *src, uint64_t pos, uint64_t len);
 void byte_source_close(struct byte_source *src);
 
 /*

@@ -38,6 +38,20 @@ void byte_source_done_with(struct byte_source *src, uint64_t pos, uint64_t len)
 		src->ops->done_with(src, pos, len);
 }
 
+bool byte_source_can_prefetch(const struct byte_source *src)
+{
+	return src->ops->will_need != NULL;
+}
+
+void byte_source_will_need(struct byte_source *src, uint64_t pos, uint64_t len)
+{
+	if (!src->ops->will_need || pos >= src->size)
+		return;
+	if (len > src->size - pos)
+		len = src->size - pos;
+	src->ops->will_need(src, pos, len);
+}
+
 void byte_source_close(struct byte_source *src)
 {
 	if (src)
@@ -96,6 +110,15 @@ static void file_done_with(struct byte_source *src, uint64_t pos, uint64_t len)
 		posix_fadvise(f->fd, (off_t)(f->offset + pos), (off_t)len, POSIX_FADV_DONTNEED);
 }
 
+/* The host's readahead for the range (mm/fadvise.c: an asynchronous read of what is not
+ * cached; nothing waits for it). */
+static void file_will_need(struct byte_source *src, uint64_t pos, uint64_t len)
+{
+	struct file_source *f = (struct file_source *)src;
+
+	posix_fadvise(f->fd, (off_t)(f->offset + pos), (off_t)len, POSIX_FADV_WILLNEED);
+}
+
 static void file_close(struct byte_source *src)
 {
 	struct file_source *f = (struct file_source *)src;
@@ -105,7 +128,10 @@ static void file_close(struct byte_source *src)
 }
 
 static const struct byte_source_ops file_ops = {
-    .preadv = file_preadv, .done_with = file_done_with, .close = file_close};
+    .preadv = file_preadv,
+    .done_with = file_done_with,
+    .will_need = file_will_need,
+    .close = file_close};
 
 __attribute__((format(printf, 3, 4))) static int refuse(char *why, size_t why_len, const char *fmt,
 							...)

@@ -11,25 +11,36 @@ static _Thread_local const struct image_io_window *pending_window;
 
 /*
  * Metadata readahead: small reads (inode table and directory blocks, extent and xattr blocks)
- * are served from aligned 128 KiB chunks of the image, read whole, as the kernel's ext4 reads
- * inode tables ahead. Cold metadata walks (find, ls -lR) then cost a few large reads instead of
- * one small synchronous read per block. CACHE_SLOTS bounds the memory (8 MiB).
+ * are served from aligned chunks of the image, read whole, as the kernel's ext4 reads inode
+ * tables ahead (fs/ext4/inode.c __ext4_get_inode_loc, inode_readahead_blks). Cold metadata
+ * walks (find, ls -lR) then cost a few large reads instead of one small synchronous read per
+ * block.
+ *
+ * How large: a source that can prefetch (a file: the host's readahead) gets 16 KiB chunks and
+ * a WILLNEED hint for the 128 KiB around each one it misses, so a cold walk still reads the
+ * disk in 128 KiB pieces while a walk of a cached image copies 16 KiB per directory block
+ * instead of 128 KiB. Other sources read 128 KiB chunks. CACHE_SLOTS bounds the memory (1 or
+ * 8 MiB).
  */
-#define CHUNK_BYTES (128u << 10)
-#define CACHE_SLOTS 64
+#define CHUNK_BYTES	 (128u << 10)
+#define PREFETCHED_CHUNK (16u << 10)
+#define CACHE_SLOTS	 64
 
 struct chunk_slot {
 	uint64_t index; /* chunk number; UINT64_MAX when empty */
 	uint64_t used;	/* LRU clock */
 	size_t len;	/* valid bytes (a chunk at the window's end is short) */
-	uint8_t *data;	/* CHUNK_BYTES */
+	uint8_t *data;	/* chunk_bytes */
 };
 
 struct window_channel {
 	struct image_io_window w; /* immutable after open */
+	size_t chunk_bytes;	  /* immutable after open */
+	bool prefetch;		  /* immutable after open; the source takes will_need hints */
 	pthread_mutex_t lock;	  /* guards the fields below */
 	struct chunk_slot slots[CACHE_SLOTS];
 	uint64_t clock;
+	uint64_t last_miss; /* the chunk last read in, + 1 (0: none yet) */
 };
 
 void image_io_prepare(const struct image_io_window *w)
@@ -59,6 +70,8 @@ static errcode_t window_open(const char *name, int flags, io_channel *out)
 	}
 	wc->w = *pending_window;
 	pending_window = NULL;
+	wc->prefetch = byte_source_can_prefetch(wc->w.src);
+	wc->chunk_bytes = wc->prefetch ? PREFETCHED_CHUNK : CHUNK_BYTES;
 	pthread_mutex_init(&wc->lock, NULL);
 	for (int i = 0; i < CACHE_SLOTS; i++)
 		wc->slots[i].index = UINT64_MAX;
@@ -103,11 +116,23 @@ static errcode_t read_exact(const struct window_channel *wc, void *data, size_t 
 	return EXT2_ET_SHORT_READ;
 }
 
+/* Chunk `index` is about to be read. A miss right after the previous chunk's is a scan (an
+ * inode table): the source is asked for the CHUNK_BYTES that follow, once per window. A lone
+ * miss (a directory block) reads its chunk only. Caller holds wc->lock. */
+static void hint_ahead(struct window_channel *wc, uint64_t index)
+{
+	uint64_t pos = (index + 1) * wc->chunk_bytes;
+
+	if (wc->prefetch && wc->last_miss != 0 && wc->last_miss == index && pos % CHUNK_BYTES == 0)
+		byte_source_will_need(wc->w.src, pos, CHUNK_BYTES);
+	wc->last_miss = index + 1;
+}
+
 /* The cached chunk `index`, read in if missing. Caller holds wc->lock. */
 static struct chunk_slot *chunk_get(struct window_channel *wc, uint64_t index, errcode_t *err)
 {
 	struct chunk_slot *victim = &wc->slots[0];
-	uint64_t pos = index * CHUNK_BYTES;
+	uint64_t pos = index * wc->chunk_bytes;
 
 	for (int i = 0; i < CACHE_SLOTS; i++) {
 		if (wc->slots[i].index == index) {
@@ -117,13 +142,14 @@ static struct chunk_slot *chunk_get(struct window_channel *wc, uint64_t index, e
 		if (wc->slots[i].used < victim->used)
 			victim = &wc->slots[i];
 	}
-	if (!victim->data && !(victim->data = malloc(CHUNK_BYTES))) {
+	if (!victim->data && !(victim->data = malloc(wc->chunk_bytes))) {
 		*err = EXT2_ET_NO_MEMORY;
 		return NULL;
 	}
 	victim->index = UINT64_MAX;
-	victim->len =
-	    wc->w.src->size - pos < CHUNK_BYTES ? (size_t)(wc->w.src->size - pos) : CHUNK_BYTES;
+	victim->len = wc->w.src->size - pos < wc->chunk_bytes ? (size_t)(wc->w.src->size - pos)
+							      : wc->chunk_bytes;
+	hint_ahead(wc, index);
 	*err = read_exact(wc, victim->data, victim->len, pos);
 	if (*err)
 		return NULL;
@@ -140,8 +166,8 @@ static errcode_t cached_read(struct window_channel *wc, void *data, size_t len, 
 
 	pthread_mutex_lock(&wc->lock);
 	while (done < len && !err) {
-		uint64_t at = pos + done, index = at / CHUNK_BYTES;
-		size_t off = (size_t)(at % CHUNK_BYTES), n;
+		uint64_t at = pos + done, index = at / wc->chunk_bytes;
+		size_t off = (size_t)(at % wc->chunk_bytes), n;
 		struct chunk_slot *c = chunk_get(wc, index, &err);
 		if (!c)
 			break;
@@ -168,7 +194,7 @@ static errcode_t window_read64(io_channel ch, unsigned long long block, int coun
 		memset(data, 0, len);
 		return EXT2_ET_SHORT_READ; /* outside the filesystem's window */
 	}
-	err = len < CHUNK_BYTES ? cached_read(wc, data, len, pos) : read_exact(wc, data, len, pos);
+	err = len < wc->chunk_bytes ? cached_read(wc, data, len, pos) : read_exact(wc, data, len, pos);
 	if (err == 0 && wc->w.overlay)
 		wc->w.overlay->apply(wc->w.overlay, pos, len, data);
 	return err;

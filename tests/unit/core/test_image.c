@@ -2,6 +2,7 @@
 /* The bottom layer: byte sources (file windows, memory) and the image opened over them. */
 #include "byte_source.h"
 #include "image.h"
+#include "image_io.h"
 #include "inode.h"
 #include "statfs.h"
 #include "check_main.h"
@@ -186,6 +187,98 @@ START_TEST(an_image_at_an_offset)
 }
 END_TEST
 
+/* A memory source that counts reads and records will_need hints, as a file source would take
+ * them. */
+struct hinted_source {
+	struct byte_source base;
+	struct byte_source *mem;
+	int reads, hints;
+	uint64_t hint_pos[8], hint_len[8];
+};
+
+static int hinted_preadv(struct byte_source *src, const struct iovec *iov, int iovcnt, size_t len,
+			 uint64_t pos)
+{
+	struct hinted_source *h = (struct hinted_source *)src;
+	h->reads++;
+	return byte_source_preadv(h->mem, iov, iovcnt, len, pos);
+}
+
+static void hinted_will_need(struct byte_source *src, uint64_t pos, uint64_t len)
+{
+	struct hinted_source *h = (struct hinted_source *)src;
+	if (h->hints < 8) {
+		h->hint_pos[h->hints] = pos;
+		h->hint_len[h->hints] = len;
+	}
+	h->hints++;
+}
+
+static void hinted_close(struct byte_source *src)
+{
+	byte_source_close(((struct hinted_source *)src)->mem);
+}
+
+static const struct byte_source_ops hinted_ops = {
+    .preadv = hinted_preadv, .will_need = hinted_will_need, .close = hinted_close};
+
+static io_channel open_channel(struct byte_source *src)
+{
+	struct image_io_window w = {.src = src};
+	io_channel ch;
+	image_io_prepare(&w);
+	ck_assert_int_eq(image_io_manager->open("test", 0, &ch), 0);
+	ck_assert_int_eq(io_channel_set_blksize(ch, 4096), 0);
+	return ch;
+}
+
+static void read_block(io_channel ch, unsigned long long block)
+{
+	char buf[4096];
+	ck_assert_int_eq(io_channel_read_blk64(ch, block, 1, buf), 0);
+}
+
+/* Over a source that can prefetch, metadata reads come in 16 KiB chunks; a scan (a miss right
+ * after the previous chunk) hints the next 128 KiB once it reaches a window's end, a lone read
+ * (a directory block) hints nothing. Other sources read 128 KiB chunks, without hints. */
+START_TEST(metadata_chunks_and_readahead_hints)
+{
+	static uint8_t bytes[4 << 20];
+	struct hinted_source h = {.base = {.ops = &hinted_ops, .size = sizeof(bytes)},
+				  .mem = byte_source_from_memory(bytes, sizeof(bytes))};
+	io_channel ch = open_channel(&h.base);
+	read_block(ch, 24); /* 96 KiB: chunk 6, alone */
+	ck_assert_int_eq(h.hints, 0);
+	read_block(ch, 25); /* same chunk: no read */
+	ck_assert_int_eq(h.reads, 1);
+	read_block(ch, 28); /* 112 KiB: chunk 7, right after 6, ends the window */
+	ck_assert_int_eq(h.reads, 2);
+	ck_assert_int_eq(h.hints, 1);
+	ck_assert_uint_eq(h.hint_pos[0], 128u << 10);
+	ck_assert_uint_eq(h.hint_len[0], 128u << 10);
+	read_block(ch, 32); /* chunk 8: sequential, mid-window */
+	read_block(ch, 300); /* a lone block elsewhere */
+	read_block(ch, 0);   /* chunk 0: nothing comes before it */
+	ck_assert_int_eq(h.reads, 5);
+	ck_assert_int_eq(h.hints, 1);
+	io_channel_close(ch);
+	byte_source_close(&h.base);
+
+	struct byte_source *mem = byte_source_from_memory(bytes, sizeof(bytes));
+	struct hinted_source plain = {.base = {.ops = &(const struct byte_source_ops){
+						   .preadv = hinted_preadv, .close = hinted_close},
+					       .size = sizeof(bytes)},
+				      .mem = mem};
+	ch = open_channel(&plain.base);
+	for (unsigned long long b = 0; b < 32; b++) /* 128 KiB */
+		read_block(ch, b);
+	ck_assert_int_eq(plain.reads, 1);
+	io_channel_close(ch);
+	byte_source_close(&plain.base);
+}
+END_TEST
+
 CHECK_MAIN("image", file_windows_are_bounded, bad_files_are_refused_with_a_reason,
 	   reads_are_all_or_nothing, an_image_over_memory_reads_as_over_its_file,
-	   a_short_source_is_refused_as_truncated, an_image_at_an_offset)
+	   a_short_source_is_refused_as_truncated, an_image_at_an_offset,
+	   metadata_chunks_and_readahead_hints)
