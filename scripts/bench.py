@@ -445,7 +445,7 @@ libfuse 3.18), **ext4pager-devfuse** the classic /dev/fuse transport (`io_uring=
 the whole tree and its data copied into RAM at start, the same kernel-facing options as
 ext4pager, ENODATA for every xattr — what FUSE itself costs); **fuse2fs** is e2fsprogs'.
 
-![time ÷ kernel per workload](performance.svg)
+![time ÷ kernel per workload]({chart_name(a.out)})
 
 ## Times
 
@@ -472,7 +472,8 @@ ext4pager's cache budget is the default 64 MiB (`cache_size=`), so its peak RSS 
 
     sudo scripts/bench.sh                     # builds the images (cached in build/bench), runs, rewrites this file
     sudo scripts/bench.sh --runs 5            # more runs
-    sudo scripts/bench.sh --image-cache warm  # the image in the host's cache: the daemons' own cost
+    sudo scripts/bench.sh --image-cache warm --out docs/PERFORMANCE-warm.md
+                                              # the image in the host's cache: the daemons' own cost
     sudo scripts/bench.sh --only 50k          # a subset (trial; rewrites this file with it)
 
 """
@@ -485,8 +486,13 @@ CHART_COLORS = {"kernel": "#444444", "ext4pager": "#1f77b4", "ext4pager-devfuse"
                 "fuse2fs": "#d62728", "floor": "#2ca02c", "floor-devfuse": "#a1d99b"}
 
 
+def chart_name(report):
+    """PERFORMANCE.md -> performance.svg, PERFORMANCE-warm.md -> performance-warm.svg."""
+    return os.path.splitext(os.path.basename(report))[0].lower() + ".svg"
+
+
 def write_chart(a, systems, results):
-    """performance.svg beside the report: per workload, each system's best time ÷ the
+    """The chart beside the report (chart_name): per workload, each system's best time ÷ the
     kernel's, as horizontal bars on a log scale (1.0 = the kernel)."""
     import math
     if "kernel" not in systems:
@@ -523,7 +529,7 @@ def write_chart(a, systems, results):
                    f'fill="{CHART_COLORS.get(s, "#999")}"/><text x="{24 + i * 125}" '
                    f'y="{height + 31}">{s}</text>')
     out.append("</svg>")
-    path = os.path.join(os.path.dirname(os.path.abspath(a.out)), "performance.svg")
+    path = os.path.join(os.path.dirname(os.path.abspath(a.out)), chart_name(a.out))
     with open(path, "w") as f:
         f.write("\n".join(out) + "\n")
 
