@@ -20,6 +20,10 @@ void image_unlock(struct image *img) RELEASE(*img);
 /* libext2fs's handle of the open filesystem. */
 ext2_filsys image_fs(struct image *img) REQUIRES(*img);
 
+/* The inodes known to have no extended attributes (neither in-inode entries nor an xattr
+ * block): filled by whoever reads an inode, asked without the image lock (inoset.h). */
+struct inoset *image_xattr_free(struct image *img);
+
 /* libext2fs error → negative errno (a checksum mismatch is -EBADMSG, as the kernel's
  * EFSBADCRC). */
 int image_errno(errcode_t err);

@@ -3,7 +3,8 @@
  * xattr — extended attributes as the kernel's ext4 lists and returns them: user., trusted.,
  * security. and system.posix_acl_* (in getfacl's xattr format), from the inode body, the
  * xattr block and EA inodes. The inline-data system.data attribute is internal and hidden, as
- * the kernel hides it. Every function takes the image lock itself.
+ * the kernel hides it. Every function takes the image lock itself, except for an inode already
+ * read and found to have no xattrs at all (image_xattr_free), which is answered without it.
  */
 #ifndef EXT4PAGER_XATTR_H
 #define EXT4PAGER_XATTR_H

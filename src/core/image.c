@@ -4,6 +4,7 @@
 #include "extmap.h"
 #include "image_fs.h"
 #include "image_io.h"
+#include "inoset.h"
 #include "journal.h"
 #include "overlay.h"
 
@@ -30,6 +31,7 @@ struct image {
 	bool replayed;
 	struct overlay overlay;
 	struct journal_replay_stats replay;
+	struct inoset xattr_free; /* lock-free (inoset.h) */
 };
 
 /* Incompatible features whose on-disk format ext4pager reads correctly. */
@@ -297,6 +299,10 @@ static int open_checked(struct image *img, const char *name, const struct image_
 	img->fs_bytes = ext2fs_blocks_count(img->fs->super) * (uint64_t)img->block_size;
 	img->inode_count = img->fs->super->s_inodes_count;
 	img->data.size = img->fs_bytes;
+	if (inoset_init(&img->xattr_free, img->inode_count)) {
+		snprintf(why, why_len, "out of memory");
+		return -ENOMEM;
+	}
 	rc = check_size(img, name, why, why_len);
 	if (rc == 0 && needs_replay(img->fs, opts))
 		rc = replay_journal(img, name, opts, why, why_len);
@@ -352,6 +358,7 @@ void image_close(struct image *img)
 		ext2fs_close_free(&img->fs);
 	byte_source_close(img->src);
 	overlay_free(&img->overlay);
+	inoset_destroy(&img->xattr_free);
 	mutex_destroy(&img->fs_lock);
 	free(img);
 }
@@ -369,6 +376,11 @@ void image_unlock(struct image *img) NO_TSA
 ext2_filsys image_fs(struct image *img)
 {
 	return img->fs;
+}
+
+struct inoset *image_xattr_free(struct image *img)
+{
+	return &img->xattr_free;
 }
 
 struct byte_source *image_data(struct image *img)

@@ -3,6 +3,7 @@
 
 #include "extmap.h"
 #include "image_fs.h"
+#include "inoset.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -63,15 +64,50 @@ static bool all_zero(const void *p, size_t len)
 	return true;
 }
 
+/* The whole on-disk inodes read_large_inode looks past the large inode into (larger ones are
+ * read only as far as the large inode: their xattrs are never known absent). */
+#define WHOLE_INODE_MAX 1024
+
+/*
+ * Notes `ino` as having no xattrs when it has neither an xattr block nor in-inode entries (the
+ * ibody header's magic right after i_extra_isize, as the kernel's ext4_iget_extra_inode checks
+ * it in fs/ext4/inode.c). `whole` holds the first `held` bytes of the on-disk inode; unless that
+ * is all of it, nothing is noted.
+ */
+static void note_xattr_free(struct image *img, uint32_t ino, const struct ext2_inode_large *raw,
+			    const uint8_t *whole, size_t held) REQUIRES(*img)
+{
+	size_t isize = EXT2_INODE_SIZE(image_fs(img)->super);
+	size_t magic_at = EXT2_GOOD_OLD_INODE_SIZE + (size_t)raw->i_extra_isize;
+	uint64_t block = raw->i_file_acl;
+	uint32_t magic = 0;
+
+	if (held < isize)
+		return;
+	if (ext2fs_has_feature_64bit(image_fs(img)->super))
+		block |= (uint64_t)raw->osd2.linux2.l_i_file_acl_high << 32;
+	if (block != 0)
+		return;
+	if (isize > EXT2_GOOD_OLD_INODE_SIZE && magic_at + sizeof(magic) <= isize)
+		memcpy(&magic, whole + magic_at, sizeof(magic));
+	if (ext2fs_le32_to_cpu(magic) != EXT2_EXT_ATTR_MAGIC)
+		inoset_add(image_xattr_free(img), ino);
+}
+
 static int read_large_inode(struct image *img, uint32_t ino, struct ext2_inode_large *raw)
     REQUIRES(*img)
 {
+	size_t size = EXT2_INODE_SIZE(image_fs(img)->super);
+	_Alignas(struct ext2_inode_large) uint8_t whole[WHOLE_INODE_MAX];
 	errcode_t err;
 
 	if (ino < 1 || ino > image_fs(img)->super->s_inodes_count)
 		return -ENOENT;
-	memset(raw, 0, sizeof(*raw));
-	err = ext2fs_read_inode_full(image_fs(img), ino, (struct ext2_inode *)raw, sizeof(*raw));
+	if (size < sizeof(*raw) || size > sizeof(whole))
+		size = sizeof(*raw);
+	memset(whole, 0, size);
+	err = ext2fs_read_inode_full(image_fs(img), ino, (struct ext2_inode *)whole, (int)size);
+	memcpy(raw, whole, sizeof(*raw));
 	if (err)
 		return image_errno(err) == -EBADMSG ? -EBADMSG : -EIO;
 	/* libext2fs accepts an all-zero inode as checksummed; the kernel does not (EFSBADCRC). */
@@ -82,6 +118,7 @@ static int read_large_inode(struct image *img, uint32_t ino, struct ext2_inode_l
 	else if (raw->i_extra_isize >
 		 EXT2_INODE_SIZE(image_fs(img)->super) - EXT2_GOOD_OLD_INODE_SIZE)
 		return -EIO;
+	note_xattr_free(img, ino, raw, whole, size);
 	return 0;
 }
 

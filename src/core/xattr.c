@@ -2,6 +2,7 @@
 #include "xattr.h"
 
 #include "image_fs.h"
+#include "inoset.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -78,6 +79,11 @@ int xattr_list(struct image *img, uint32_t ino, char **names, size_t *len)
 	struct name_list l = {0};
 	int rc;
 
+	if (inoset_has(image_xattr_free(img), ino)) {
+		*names = NULL;
+		*len = 0;
+		return 0;
+	}
 	image_lock(img);
 	rc = open_xattrs(img, ino, &h);
 	if (rc == 0) {
@@ -105,8 +111,8 @@ int xattr_get(struct image *img, uint32_t ino, const char *name, void **value, s
 	size_t n = 0;
 	int rc;
 
-	if (hidden(name) || !listable(name))
-		return -ENODATA;
+	if (hidden(name) || !listable(name) || inoset_has(image_xattr_free(img), ino))
+		return -ENODATA; /* the last: learnt when the inode was read, without the lock */
 	image_lock(img);
 	rc = open_xattrs(img, ino, &h);
 	if (rc == 0) {

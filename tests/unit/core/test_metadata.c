@@ -3,7 +3,9 @@
  * lookup, xattrs, statfs. */
 #include "dir.h"
 #include "image.h"
+#include "image_fs.h"
 #include "inode.h"
+#include "inoset.h"
 #include "statfs.h"
 #include "xattr.h"
 #include "check_main.h"
@@ -125,5 +127,63 @@ START_TEST(xattrs_and_statfs)
 }
 END_TEST
 
+/* Reading an inode notes it as xattr-free only when it has neither in-inode entries nor an
+ * xattr block; xattr calls on such an inode answer from that note, the others read as before. */
+START_TEST(inodes_without_xattrs_are_known_once_read)
+{
+	char *p = testimg_build("-t ext4 -b 4096 -I 256",
+				"echo a > plain; echo b > inbody; echo c > inblock; "
+				"setfattr -n user.k -v v inbody; "
+				"setfattr -n user.big -v $(printf 'y%.0s' $(seq 1 600)) inblock");
+	struct image *im = testimg_open(p);
+	uint32_t plain = testimg_ino(p, "/plain"), inbody = testimg_ino(p, "/inbody"),
+		 inblock = testimg_ino(p, "/inblock");
+	struct inoset *known;
+	struct stat st;
+	char *names;
+	void *value;
+	size_t len;
+	known = image_xattr_free(im);
+	ck_assert(!inoset_has(known, plain));
+	ck_assert_int_eq(inode_stat(im, plain, &st, NULL), 0);
+	ck_assert_int_eq(inode_stat(im, inbody, &st, NULL), 0);
+	ck_assert_int_eq(inode_stat(im, inblock, &st, NULL), 0);
+	ck_assert(inoset_has(known, plain));
+	ck_assert(!inoset_has(known, inbody));
+	ck_assert(!inoset_has(known, inblock));
+	ck_assert_int_eq(xattr_get(im, plain, "user.k", &value, &len), -ENODATA);
+	ck_assert_int_eq(xattr_list(im, plain, &names, &len), 0);
+	ck_assert_uint_eq(len, 0);
+	free(names);
+	ck_assert_int_eq(xattr_get(im, inbody, "user.k", &value, &len), 0);
+	ck_assert_mem_eq(value, "v", 1);
+	free(value);
+	ck_assert_int_eq(xattr_get(im, inblock, "user.big", &value, &len), 0);
+	ck_assert_uint_eq(len, 600);
+	free(value);
+	image_close(im);
+	unlink(p);
+	free(p);
+}
+END_TEST
+
+START_TEST(inoset_members_and_bounds)
+{
+	struct inoset s;
+	ck_assert_int_eq(inoset_init(&s, 200000), 0);
+	ck_assert(!inoset_has(&s, 1));
+	inoset_add(&s, 1);
+	inoset_add(&s, 65535);
+	inoset_add(&s, 65536);
+	inoset_add(&s, 200000);
+	inoset_add(&s, 4000000); /* past the set: ignored */
+	ck_assert(inoset_has(&s, 1) && inoset_has(&s, 65535) && inoset_has(&s, 65536) &&
+		  inoset_has(&s, 200000));
+	ck_assert(!inoset_has(&s, 2) && !inoset_has(&s, 65537) && !inoset_has(&s, 0) &&
+		  !inoset_has(&s, 4000000) && !inoset_has(&s, 131072));
+	inoset_destroy(&s);
+}
+END_TEST
+
 CHECK_MAIN("metadata", stat_fields, symlinks_fast_and_slow, directory_listing_and_lookup,
-	   xattrs_and_statfs)
+	   xattrs_and_statfs, inodes_without_xattrs_are_known_once_read, inoset_members_and_bounds)
