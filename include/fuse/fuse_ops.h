@@ -32,6 +32,8 @@ struct fs_context {
 	_Atomic uint64_t last_activity_ms; /* CLOCK_MONOTONIC_COARSE of the last request */
 	bool noacl, nouser_xattr; /* ext4's mount options: those xattrs are EOPNOTSUPP */
 	bool want_uring;	  /* FUSE over io_uring asked of libfuse */
+	/* Directories are read without OPENDIR/RELEASEDIR (set at INIT, see op_opendir). */
+	bool zero_opendir;
 	atomic_bool on_uring;	  /* the kernel agreed at INIT */
 
 	/* READs not yet answered, and READ handlers still inside the pager: a READ whose pages

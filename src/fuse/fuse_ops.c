@@ -112,6 +112,8 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->want &= ~(FUSE_CAP_AUTO_INVAL_DATA | FUSE_CAP_WRITEBACK_CACHE);
 	if (c->noacl) /* the kernel then never asks: ACL checks fall back to the mode */
 		conn->want &= ~FUSE_CAP_POSIX_ACL;
+	/* idle_timeout counts open directories, which it could not see without OPENDIR. */
+	c->zero_opendir = (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT) && c->idle_timeout == 0;
 #if FUSE_VERSION >= FUSE_MAKE_VERSION(3, 18)
 	atomic_store(&c->on_uring, c->want_uring && (conn->capable_ext & FUSE_CAP_OVER_IO_URING));
 #endif
@@ -255,12 +257,24 @@ static struct pager_handle *handle_of(const struct fuse_file_info *fi)
 	return h;
 }
 
+/*
+ * The first OPENDIR is answered ENOSYS when the kernel supports going without: from then on it
+ * opens directories itself, with the readdir cache kept (fs/fuse/file.c fuse_do_open: no_opendir
+ * defaults to FOPEN_KEEP_CACHE | FOPEN_CACHE_DIR), and sends no RELEASEDIR. A walk of a tree
+ * then costs two messages less per directory; READDIR finds the listing in the dircache by the
+ * directory's node instead of by handle (do_readdir).
+ */
 static void op_opendir(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *fi)
 {
 	struct fs_context *c = ctx_of(req);
 	struct dir_listing *l;
-	int rc = valid_node(node) ? dircache_get(&c->dirs, c->img, ino_of(node), &l) : -ENOENT;
+	int rc;
 
+	if (c->zero_opendir) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	rc = valid_node(node) ? dircache_get(&c->dirs, c->img, ino_of(node), &l) : -ENOENT;
 	if (rc) {
 		fuse_reply_err(req, -rc);
 		return;
@@ -299,15 +313,29 @@ static size_t add_plus(fuse_req_t req, struct fs_context *c, char *buf, size_t l
 	return fuse_add_direntry_plus(req, buf, left, name, &e, next);
 }
 
-static void do_readdir(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi, bool plus)
+static void do_readdir(fuse_req_t req, fuse_ino_t node, size_t size, off_t off,
+		       struct fuse_file_info *fi, bool plus)
 {
 	struct fs_context *c = ctx_of(req);
-	const struct dir_listing *l = listing_of(fi);
-	char *buf = malloc(size);
+	struct dir_listing *l = fi->fh ? listing_of(fi) : NULL, *found = NULL;
+	char *buf;
 	size_t used = 0;
+	int rc = 0;
 
+	if (!l) /* opened without OPENDIR: the listing is the cache's, for this call */
+		rc = valid_node(node) ? dircache_get(&c->dirs, c->img, ino_of(node), &found)
+				      : -ENOENT;
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	if (found)
+		l = found;
+	buf = malloc(size);
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
+		if (found)
+			dircache_put(&c->dirs, found);
 		return;
 	}
 	for (size_t i = off < 0 ? 0 : (size_t)off; i < l->count; i++) {
@@ -320,20 +348,20 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off, struct fuse_file_
 	}
 	fuse_reply_buf(req, buf, used);
 	free(buf);
+	if (found)
+		dircache_put(&c->dirs, found);
 }
 
 static void op_readdir(fuse_req_t req, fuse_ino_t node, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
-	(void)node;
-	do_readdir(req, size, off, fi, false);
+	do_readdir(req, node, size, off, fi, false);
 }
 
 static void op_readdirplus(fuse_req_t req, fuse_ino_t node, size_t size, off_t off,
 			   struct fuse_file_info *fi)
 {
-	(void)node;
-	do_readdir(req, size, off, fi, true);
+	do_readdir(req, node, size, off, fi, true);
 }
 
 static void op_releasedir(fuse_req_t req, fuse_ino_t node, struct fuse_file_info *fi)

@@ -129,8 +129,9 @@ unmount_fuse "$m1"
 mount_fuse "$img" "$m1"
 # Killed once it serves: the mount shows in /proc/mounts before INIT is answered, and a daemon
 # killed before answering it leaves ECONNREFUSED instead (fs/fuse/inode.c process_init_reply
-# sets conn_error; fs/fuse/dev.c fuse_get_req refuses with it).
-ls "$m1" >/dev/null
+# sets conn_error; fs/fuse/dev.c fuse_get_req refuses with it). A stat, not a listing: the
+# kernel keeps a directory's listing in its readdir cache and would serve the `ls` below from it.
+stat "$m1" >/dev/null
 kill -KILL "${DAEMONS[-1]}"
 wait "${DAEMONS[-1]}" 2>/dev/null || true
 DAEMONS[-1]=""
