@@ -20,6 +20,12 @@ void image_unlock(struct image *img) RELEASE(*img);
 /* libext2fs's handle of the open filesystem. */
 ext2_filsys image_fs(struct image *img) REQUIRES(*img);
 
+/* Where the on-disk inode `ino` is in the image: false when its group or table is out of
+ * range (corrupt; the read of the inode reports it). */
+bool image_inode_offset(struct image *img, uint32_t ino, uint64_t *pos) REQUIRES(*img);
+/* The host may start reading [pos, pos+len) now (byte_source_will_need): a hint, no lock. */
+void image_will_need(struct image *img, uint64_t pos, uint64_t len);
+
 /* The inodes known to have no extended attributes (neither in-inode entries nor an xattr
  * block): filled by whoever reads an inode, asked without the image lock (inoset.h). */
 struct inoset *image_xattr_free(struct image *img);

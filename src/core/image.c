@@ -378,6 +378,29 @@ ext2_filsys image_fs(struct image *img)
 	return img->fs;
 }
 
+bool image_inode_offset(struct image *img, uint32_t ino, uint64_t *pos)
+{
+	ext2_filsys fs = img->fs;
+	uint32_t ipg = fs->super->s_inodes_per_group;
+	uint64_t group, table;
+
+	if (ino < 1 || ino > fs->super->s_inodes_count || ipg == 0)
+		return false;
+	group = (ino - 1) / ipg;
+	if (group >= fs->group_desc_count)
+		return false;
+	table = ext2fs_inode_table_loc(fs, (dgrp_t)group);
+	if (table == 0 || table >= ext2fs_blocks_count(fs->super))
+		return false;
+	*pos = table * fs->blocksize + (uint64_t)((ino - 1) % ipg) * EXT2_INODE_SIZE(fs->super);
+	return true;
+}
+
+void image_will_need(struct image *img, uint64_t pos, uint64_t len)
+{
+	byte_source_will_need(img->src, pos, len);
+}
+
 struct inoset *image_xattr_free(struct image *img)
 {
 	return &img->xattr_free;
