@@ -4,11 +4,11 @@
 # one run. Builds its images once into build/bench (cached by this script's hash), then runs
 # scripts/bench.py, which prints the table and rewrites docs/PERFORMANCE.md.
 # usage: sudo scripts/bench.sh [--runs N] [--systems kernel,ext4pager,...] [--image-cache cold|warm]
-#        [--only TEXT] | --build-only
+#        [--only TEXT] [--out REPORT.md] | --build-only
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/scripts/usage.sh"
-check_args "--runs --systems --only --image-cache --build-only" "$@"
+check_args "--runs --systems --only --image-cache --out --build-only" "$@"
 dir=$here/build/bench
 "$here/scripts/deps.sh" build bench >/dev/null
 "$here/scripts/build.sh" normal >/dev/null
