@@ -313,29 +313,15 @@ static size_t add_plus(fuse_req_t req, struct fs_context *c, char *buf, size_t l
 	return fuse_add_direntry_plus(req, buf, left, name, &e, next);
 }
 
-static void do_readdir(fuse_req_t req, fuse_ino_t node, size_t size, off_t off,
-		       struct fuse_file_info *fi, bool plus)
+/* One READDIR(PLUS) reply: the entries of `l` from `off` on, as many as fit in `size`. */
+static void reply_entries(fuse_req_t req, struct fs_context *c, const struct dir_listing *l,
+			  size_t size, off_t off, bool plus)
 {
-	struct fs_context *c = ctx_of(req);
-	struct dir_listing *l = fi->fh ? listing_of(fi) : NULL, *found = NULL;
-	char *buf;
+	char *buf = malloc(size);
 	size_t used = 0;
-	int rc = 0;
 
-	if (!l) /* opened without OPENDIR: the listing is the cache's, for this call */
-		rc = valid_node(node) ? dircache_get(&c->dirs, c->img, ino_of(node), &found)
-				      : -ENOENT;
-	if (rc) {
-		fuse_reply_err(req, -rc);
-		return;
-	}
-	if (found)
-		l = found;
-	buf = malloc(size);
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
-		if (found)
-			dircache_put(&c->dirs, found);
 		return;
 	}
 	for (size_t i = off < 0 ? 0 : (size_t)off; i < l->count; i++) {
@@ -348,8 +334,27 @@ static void do_readdir(fuse_req_t req, fuse_ino_t node, size_t size, off_t off,
 	}
 	fuse_reply_buf(req, buf, used);
 	free(buf);
-	if (found)
-		dircache_put(&c->dirs, found);
+}
+
+static void do_readdir(fuse_req_t req, fuse_ino_t node, size_t size, off_t off,
+		       struct fuse_file_info *fi, bool plus)
+{
+	struct fs_context *c = ctx_of(req);
+	struct dir_listing *cached;
+	int rc;
+
+	if (fi->fh) {
+		reply_entries(req, c, listing_of(fi), size, off, plus);
+		return;
+	}
+	/* Opened without OPENDIR: the listing is the cache's, for this call. */
+	rc = valid_node(node) ? dircache_get(&c->dirs, c->img, ino_of(node), &cached) : -ENOENT;
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	reply_entries(req, c, cached, size, off, plus);
+	dircache_put(&c->dirs, cached);
 }
 
 static void op_readdir(fuse_req_t req, fuse_ino_t node, size_t size, off_t off,
@@ -484,17 +489,16 @@ static void op_read(fuse_req_t req, fuse_ino_t node, size_t size, off_t off,
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	/* Two holds: the answer's (read_done drops it) and this handler's, which may still be in
-	 * the pager after answering (a supply on this thread). */
-	if (!read_begin(c, 2)) {
-		fuse_reply_err(req, EIO); /* the session is closing */
-		return;
-	}
 	fr = malloc(sizeof(*fr));
 	if (!fr) {
 		fuse_reply_err(req, ENOMEM);
-		read_end(c);
-		read_end(c);
+		return;
+	}
+	/* Two holds: the answer's (read_done drops it) and this handler's, which may still be in
+	 * the pager after answering (a supply on this thread). */
+	if (!read_begin(c, 2)) {
+		free(fr);
+		fuse_reply_err(req, EIO); /* the session is closing */
 		return;
 	}
 	fr->req = req;
