@@ -16,12 +16,17 @@
  *    may do nothing, and never blocks for the data.
  *
  * Implementations here: a read-only regular file or block device, optionally a window of it
- * (offset=, a partition), and a memory buffer (tests and fuzzing). Anything that can serve
- * size + read-a-range (a sparse image's chunk index, an NBD export) fits the same slot.
+ * (offset=, a partition), a window of any other source, and a memory buffer (tests and
+ * fuzzing). Elsewhere: an Android sparse image's chunk index (sparse_source.h) and an NBD
+ * export (nbd_source.h); source.h picks one for what the user named.
+ *
+ * Every source counts what was read through it (byte_source_preadv): requests, bytes and
+ * failures, for --stats. The counters are relaxed atomics: statistics, not synchronisation.
  */
 #ifndef EXT4PAGER_BYTE_SOURCE_H
 #define EXT4PAGER_BYTE_SOURCE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,11 +41,19 @@ struct byte_source_ops {
 	void (*done_with)(struct byte_source *src, uint64_t pos, uint64_t len); /* may be NULL */
 	void (*will_need)(struct byte_source *src, uint64_t pos, uint64_t len); /* may be NULL */
 	void (*close)(struct byte_source *src);
+	/* Appends "name value" lines of the source's own counters; may be NULL. */
+	int (*format_stats)(const struct byte_source *src, char *buf, size_t len);
+};
+
+struct byte_source_counters {
+	atomic_uint_fast64_t reads, bytes, errors;
 };
 
 struct byte_source {
 	const struct byte_source_ops *ops; /* immutable */
 	uint64_t size;			   /* immutable; bytes */
+	const char *kind; /* immutable; static or owned by the source: "file", "nbd", ... */
+	struct byte_source_counters counters;
 };
 
 /* Largest iovec count one read takes (Linux's IOV_MAX). */
@@ -55,6 +68,27 @@ bool byte_source_can_prefetch(const struct byte_source *src);
 /* The hint for [pos, pos+len), clipped to the source's size. */
 void byte_source_will_need(struct byte_source *src, uint64_t pos, uint64_t len);
 void byte_source_close(struct byte_source *src);
+/* "source_kind ..., source_reads N, ..." lines (and the source's own) into buf; returns the
+ * length written. */
+int byte_source_format_stats(const struct byte_source *src, char *buf, size_t len);
+
+/*
+ * [offset, offset + size) of `inner` as a source of its own (offset=, a partition), taking
+ * `inner` over: closed with the window, or at once on failure. size 0 = to inner's end.
+ * Returns 0, or -EINVAL with a one-line reason when the window is not inside `inner`.
+ */
+int byte_source_window(struct byte_source *inner, uint64_t offset, uint64_t size,
+		       struct byte_source **out, char *why, size_t why_len);
+
+/*
+ * The iovecs covering bytes [skip, skip + len) of the buffer `iov` describes, into `out` (at most
+ * BYTE_SOURCE_MAX_IOV): returns their count. For sources that split one read into pieces.
+ */
+int byte_source_iov_slice(const struct iovec *iov, int iovcnt, size_t skip, size_t len,
+			  struct iovec *out);
+/* Copies `len` bytes from `from` into the buffer `iov` describes, starting `skip` bytes in. */
+void byte_source_iov_fill(const struct iovec *iov, int iovcnt, size_t skip, const void *from,
+			  size_t len);
 
 /*
  * A read-only regular file or block device, from byte `offset` to its end, or to at most

@@ -48,6 +48,9 @@ struct options {
 	int io_uring;	  /* enum io_uring_mode */
 	int noacl;	  /* ext4's noacl: POSIX ACLs are not supported (EOPNOTSUPP) */
 	int nouser_xattr; /* ext4's nouser_xattr: user.* xattrs are not supported */
+	unsigned timeout; /* NBD-backed images: seconds per read; 0 = default */
+	unsigned connections; /* NBD connections at most; 0 = default */
+	char *format;	      /* owned; -o format=, NULL = detect */
 	char *fsname;	 /* owned; NULL = the image's absolute path */
 	char *fuse_opts; /* owned; escaped, comma-separated options for the FUSE mount, or NULL */
 };

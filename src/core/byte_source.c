@@ -23,7 +23,15 @@ int byte_source_preadv(struct byte_source *src, const struct iovec *iov, int iov
 		total += iov[i].iov_len;
 	if (total != len)
 		return -EINVAL;
-	return len ? src->ops->preadv(src, iov, iovcnt, len, pos) : 0;
+	if (len == 0)
+		return 0;
+	int rc = src->ops->preadv(src, iov, iovcnt, len, pos);
+	atomic_fetch_add_explicit(&src->counters.reads, 1, memory_order_relaxed);
+	if (rc == 0)
+		atomic_fetch_add_explicit(&src->counters.bytes, len, memory_order_relaxed);
+	else
+		atomic_fetch_add_explicit(&src->counters.errors, 1, memory_order_relaxed);
+	return rc;
 }
 
 int byte_source_pread(struct byte_source *src, void *buf, size_t len, uint64_t pos)
@@ -56,6 +64,60 @@ void byte_source_close(struct byte_source *src)
 {
 	if (src)
 		src->ops->close(src);
+}
+
+int byte_source_format_stats(const struct byte_source *src, char *buf, size_t len)
+{
+	uint64_t reads = atomic_load_explicit(&src->counters.reads, memory_order_relaxed);
+	uint64_t bytes = atomic_load_explicit(&src->counters.bytes, memory_order_relaxed);
+	int n = snprintf(
+	    buf, len,
+	    "source_kind %s\nsource_size %llu\nsource_reads %llu\nsource_bytes %llu\n"
+	    "source_mean_read %llu\nsource_errors %llu\n",
+	    src->kind ? src->kind : "unknown", (unsigned long long)src->size,
+	    (unsigned long long)reads, (unsigned long long)bytes,
+	    (unsigned long long)(reads ? bytes / reads : 0),
+	    (unsigned long long)atomic_load_explicit(&src->counters.errors, memory_order_relaxed));
+
+	if (n < 0 || (size_t)n >= len)
+		return n < 0 ? 0 : (int)len - 1;
+	if (src->ops->format_stats)
+		n += src->ops->format_stats(src, buf + n, len - (size_t)n);
+	return n;
+}
+
+int byte_source_iov_slice(const struct iovec *iov, int iovcnt, size_t skip, size_t len,
+			  struct iovec *out)
+{
+	int n = 0;
+
+	for (int i = 0; i < iovcnt && len > 0; i++) {
+		size_t seg = iov[i].iov_len;
+		if (skip >= seg) {
+			skip -= seg;
+			continue;
+		}
+		size_t take = seg - skip < len ? seg - skip : len;
+		out[n].iov_base = (char *)iov[i].iov_base + skip;
+		out[n].iov_len = take;
+		n++;
+		len -= take;
+		skip = 0;
+	}
+	return n;
+}
+
+void byte_source_iov_fill(const struct iovec *iov, int iovcnt, size_t skip, const void *from,
+			  size_t len)
+{
+	struct iovec piece[BYTE_SOURCE_MAX_IOV];
+	int n = byte_source_iov_slice(iov, iovcnt, skip, len, piece);
+	const char *p = from;
+
+	for (int i = 0; i < n; i++) {
+		memcpy(piece[i].iov_base, p, piece[i].iov_len);
+		p += piece[i].iov_len;
+	}
 }
 
 /* ---- a file or block device, or a window of one ---- */
@@ -195,6 +257,7 @@ int byte_source_open_file(const char *path, uint64_t offset, uint64_t size_limit
 	if (!f)
 		return -ENOMEM;
 	f->base.ops = &file_ops;
+	f->base.kind = "file";
 	f->offset = offset;
 	f->drop_cache = drop_cache;
 	f->fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -252,7 +315,101 @@ struct byte_source *byte_source_from_memory(const void *data, size_t len)
 	if (!m)
 		return NULL;
 	m->base.ops = &memory_ops;
+	m->base.kind = "memory";
 	m->base.size = len;
 	m->data = data;
 	return &m->base;
+}
+
+/* ---- a window of another source ---- */
+
+struct window_source {
+	struct byte_source base;
+	struct byte_source *inner; /* owned */
+	uint64_t offset;	   /* immutable */
+};
+
+static struct byte_source *window_inner(const struct byte_source *src, uint64_t *offset)
+{
+	const struct window_source *w = (const struct window_source *)src;
+
+	*offset = w->offset;
+	return w->inner;
+}
+
+static int window_preadv(struct byte_source *src, const struct iovec *iov, int iovcnt, size_t len,
+			 uint64_t pos)
+{
+	uint64_t offset;
+	struct byte_source *inner = window_inner(src, &offset);
+
+	return byte_source_preadv(inner, iov, iovcnt, len, offset + pos);
+}
+
+static void window_done_with(struct byte_source *src, uint64_t pos, uint64_t len)
+{
+	uint64_t offset;
+	struct byte_source *inner = window_inner(src, &offset);
+
+	byte_source_done_with(inner, offset + pos, len);
+}
+
+static void window_will_need(struct byte_source *src, uint64_t pos, uint64_t len)
+{
+	uint64_t offset;
+	struct byte_source *inner = window_inner(src, &offset);
+
+	byte_source_will_need(inner, offset + pos, len);
+}
+
+static void window_close(struct byte_source *src)
+{
+	byte_source_close(((struct window_source *)src)->inner);
+	free(src);
+}
+
+/* The counters of what lies below: what the window passed on is what it was asked. */
+static int window_format_stats(const struct byte_source *src, char *buf, size_t len)
+{
+	const struct byte_source *inner = ((const struct window_source *)src)->inner;
+
+	return inner->ops->format_stats ? inner->ops->format_stats(inner, buf, len) : 0;
+}
+
+static const struct byte_source_ops window_ops = {.preadv = window_preadv,
+						  .done_with = window_done_with,
+						  .will_need = window_will_need,
+						  .close = window_close,
+						  .format_stats = window_format_stats};
+
+static const struct byte_source_ops window_ops_no_prefetch = {.preadv = window_preadv,
+							      .done_with = window_done_with,
+							      .close = window_close,
+							      .format_stats = window_format_stats};
+
+int byte_source_window(struct byte_source *inner, uint64_t offset, uint64_t size,
+		       struct byte_source **out, char *why, size_t why_len)
+{
+	struct window_source *w;
+
+	if (offset >= inner->size || (size && size > inner->size - offset)) {
+		snprintf(why, why_len, "offset %llu%s is past the end of the image (%llu bytes)",
+			 (unsigned long long)offset, size ? " plus the partition's size" : "",
+			 (unsigned long long)inner->size);
+		byte_source_close(inner);
+		return -EINVAL;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w) {
+		snprintf(why, why_len, "out of memory");
+		byte_source_close(inner);
+		return -ENOMEM;
+	}
+	w->base.ops = byte_source_can_prefetch(inner) ? &window_ops : &window_ops_no_prefetch;
+	w->base.kind = inner->kind;
+	w->base.size = size ? size : inner->size - offset;
+	w->inner = inner;
+	w->offset = offset;
+	*out = &w->base;
+	return 0;
 }

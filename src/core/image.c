@@ -255,7 +255,10 @@ int image_format_stats(const struct image *img, char *buf, size_t len)
 			 (unsigned long long)img->replay.blocks_revoked,
 			 (unsigned long long)img->replay.blocks_bad_csum, img->overlay.count,
 			 (unsigned long long)img->overlay.bytes);
-	return n < 0 ? 0 : (n < (int)len ? n : (int)len - 1);
+
+	if (n < 0 || (size_t)n >= len)
+		return n < 0 ? 0 : (int)len - 1;
+	return n + byte_source_format_stats(img->src, buf + n, len - (size_t)n);
 }
 
 /* The filesystem view of the source (image_data): bounded to the filesystem's bytes, with the

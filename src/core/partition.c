@@ -4,8 +4,10 @@
 #include <blkid/blkid.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 /* More partitions than any real table holds (GPT's usual maximum is 128). */
@@ -87,36 +89,144 @@ static int read_list(blkid_probe pr, int fd, struct partition_info **out, size_t
 	return 0;
 }
 
-int partition_table_read(const char *path, struct partition_info **out, size_t *count,
-			 char *table_type, size_t table_type_len, char *why, size_t why_len)
+/* Copies [pos, pos + len) of the source into the same place of the shadow (clipped). */
+static void shadow_copy(int shadow, struct byte_source *src, uint64_t pos, uint64_t len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
-	blkid_probe pr;
+	char buf[64 * 1024];
 
-	*out = NULL;
-	*count = 0;
-	if (fd < 0) {
-		rc = -errno;
-		snprintf(why, why_len, "cannot open %s: %s", path, strerror(-rc));
+	if (pos >= src->size)
+		return;
+	if (len > src->size - pos)
+		len = src->size - pos;
+	for (uint64_t done = 0; done < len;) {
+		size_t n = len - done < sizeof(buf) ? (size_t)(len - done) : sizeof(buf);
+		if (byte_source_pread(src, buf, n, pos + done) != 0 ||
+		    pwrite(shadow, buf, n, (off_t)(pos + done)) != (ssize_t)n)
+			return; /* a hole: blkid sees zeros there, as for a torn image */
+		done += n;
+	}
+}
+
+/* Copies the extended boot records of an MBR extended partition at `start` (each one's second
+ * entry links the next, relative to `start`: the layout blkid's dos.c parse_dos_extended
+ * follows). */
+static void shadow_copy_ebr_chain(int shadow, struct byte_source *src, uint64_t start)
+{
+	uint64_t ebr = start;
+
+	for (int i = 0; i < MAX_PARTITIONS && ebr < src->size; i++) {
+		uint8_t sector[512];
+		const uint8_t *link = sector + 446 + 16;
+		uint32_t lba;
+
+		if (byte_source_pread(src, sector, sizeof(sector), ebr) != 0)
+			return;
+		shadow_copy(shadow, src, ebr, sizeof(sector));
+		lba = (uint32_t)link[8] | (uint32_t)link[9] << 8 | (uint32_t)link[10] << 16 |
+		      (uint32_t)link[11] << 24;
+		if (lba == 0 || (link[4] != 0x05 && link[4] != 0x0f && link[4] != 0x85))
+			return;
+		ebr = start + (uint64_t)lba * 512;
+	}
+}
+
+static bool is_extended(const struct partition_info *p)
+{
+	return strcmp(p->type, "0x05") == 0 || strcmp(p->type, "0x0f") == 0 ||
+	       strcmp(p->type, "0x85") == 0;
+}
+
+/*
+ * libblkid probes file descriptors only. A source that is not a plain file (a sparse image,
+ * an NBD export) is shown to it through a sparse memfd holding just what a partition probe
+ * reads: the first and last MiB (MBR, GPT and its backup), the extended boot records, and the
+ * first 256 KiB of each partition (filesystem superblocks). The rest reads as zeros.
+ */
+#define SHADOW_EDGE (1u << 20)
+#define SHADOW_HEAD (256u << 10)
+
+static int shadow_of(struct byte_source *src)
+{
+	int fd = memfd_create("ext4pager-partitions", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)src->size) != 0) {
+		int rc = -errno;
+		close(fd);
 		return rc;
 	}
-	pr = blkid_new_probe();
+	shadow_copy(fd, src, 0, SHADOW_EDGE);
+	if (src->size > SHADOW_EDGE)
+		shadow_copy(fd, src, src->size - SHADOW_EDGE, SHADOW_EDGE);
+	return fd;
+}
+
+static int probe_table(int fd, struct partition_info **out, size_t *count, char *table_type,
+		       size_t table_type_len)
+{
+	blkid_probe pr = blkid_new_probe();
+	int rc;
+
 	if (!pr || blkid_probe_set_device(pr, fd, 0, 0) != 0) {
-		snprintf(why, why_len, "%s: cannot probe the image", path);
 		rc = -EIO;
 	} else {
 		blkid_probe_enable_superblocks(pr, 0);
 		blkid_probe_enable_partitions(pr, 1);
 		blkid_probe_set_partitions_flags(pr, BLKID_PARTS_ENTRY_DETAILS);
 		rc = read_list(pr, fd, out, count, table_type, table_type_len);
-		if (rc == -ENOENT)
-			snprintf(why, why_len, "%s has no partition table", path);
-		else if (rc < 0)
-			snprintf(why, why_len, "%s: %s", path, strerror(-rc));
 	}
 	if (pr)
 		blkid_free_probe(pr);
+	return rc;
+}
+
+/* The table read through a shadow: once for the primary table, and again when extended
+ * partitions (whose boot records are copied in between) add logical ones. */
+static int probe_shadow(struct byte_source *src, struct partition_info **out, size_t *count,
+			char *table_type, size_t table_type_len)
+{
+	int fd = shadow_of(src), rc;
+	bool extended = false;
+
+	if (fd < 0)
+		return fd;
+	rc = probe_table(fd, out, count, table_type, table_type_len);
+	for (size_t i = 0; rc == 0 && i < *count; i++) {
+		if (is_extended(&(*out)[i])) {
+			shadow_copy_ebr_chain(fd, src, (*out)[i].start);
+			extended = true;
+		}
+	}
+	if (rc == 0 && extended) {
+		free(*out);
+		rc = probe_table(fd, out, count, table_type, table_type_len);
+	}
+	for (size_t i = 0; rc == 0 && i < *count; i++) {
+		struct partition_info *p = &(*out)[i];
+		shadow_copy(fd, src, p->start, p->size < SHADOW_HEAD ? p->size : SHADOW_HEAD);
+		probe_contents(fd, p);
+	}
 	close(fd);
+	return rc;
+}
+
+int partition_table_read(struct byte_source *src, const char *name, struct partition_info **out,
+			 size_t *count, char *table_type, size_t table_type_len, char *why,
+			 size_t why_len)
+{
+	int fd = byte_source_file_fd(src), rc;
+
+	*out = NULL;
+	*count = 0;
+	if (fd >= 0)
+		rc = probe_table(fd, out, count, table_type, table_type_len);
+	else
+		rc = probe_shadow(src, out, count, table_type, table_type_len);
+	if (rc == -ENOENT)
+		snprintf(why, why_len, "%s has no partition table", name);
+	else if (rc < 0)
+		snprintf(why, why_len, "%s: cannot probe the image: %s", name, strerror(-rc));
 	return rc;
 }
 
@@ -144,13 +254,13 @@ static void list_ext(const struct partition_info *parts, size_t n, char *buf, si
 		snprintf(buf, cap, "none");
 }
 
-int partition_find(const char *path, int number, uint64_t *start, uint64_t *size, char *why,
-		   size_t why_len)
+int partition_find(struct byte_source *src, const char *path, int number, uint64_t *start,
+		   uint64_t *size, char *why, size_t why_len)
 {
 	struct partition_info *parts;
 	char table[16], ext[256];
 	size_t n;
-	int rc = partition_table_read(path, &parts, &n, table, sizeof(table), why, why_len);
+	int rc = partition_table_read(src, path, &parts, &n, table, sizeof(table), why, why_len);
 
 	if (rc == -ENOENT)
 		snprintf(why, why_len, "%s has no partition table: drop -o partition=%d", path,
@@ -185,12 +295,13 @@ int partition_find(const char *path, int number, uint64_t *start, uint64_t *size
 	return rc;
 }
 
-int partition_print_table(const char *path, FILE *out, char *why, size_t why_len)
+int partition_print_table(struct byte_source *src, const char *path, FILE *out, char *why,
+			  size_t why_len)
 {
 	struct partition_info *parts;
 	char table[16];
 	size_t n;
-	int rc = partition_table_read(path, &parts, &n, table, sizeof(table), why, why_len);
+	int rc = partition_table_read(src, path, &parts, &n, table, sizeof(table), why, why_len);
 
 	if (rc < 0)
 		return rc;
@@ -208,13 +319,13 @@ int partition_print_table(const char *path, FILE *out, char *why, size_t why_len
 	return 0;
 }
 
-bool partition_explain_disk(const char *path, char *why, size_t why_len)
+bool partition_explain_disk(struct byte_source *src, const char *path, char *why, size_t why_len)
 {
 	struct partition_info *parts;
 	char table[16], ext[256], ignored[256];
 	size_t n, len = strlen(why);
 
-	if (partition_table_read(path, &parts, &n, table, sizeof(table), ignored,
+	if (partition_table_read(src, path, &parts, &n, table, sizeof(table), ignored,
 				 sizeof(ignored)) != 0)
 		return false;
 	list_ext(parts, n, ext, sizeof(ext));

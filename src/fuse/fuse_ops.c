@@ -580,7 +580,7 @@ static void reply_xattr_bytes(fuse_req_t req, const void *data, size_t len, size
 static void reply_stats(fuse_req_t req, size_t size)
 {
 	struct pager_stats s;
-	char buf[1024];
+	char buf[2048];
 	int n;
 
 	pager_get_stats(ctx_of(req)->pager, &s);

@@ -6,6 +6,7 @@
  */
 #include "options.h"
 #include "partition.h"
+#include "source.h"
 #include "run_mode.h"
 #include "session.h"
 
@@ -32,13 +33,19 @@ static int print_stats(const char *mountpoint)
 	return 0;
 }
 
-static int list_partitions(const char *image)
+static int list_partitions(const struct options *o)
 {
+	struct source_options so = {
+	    .format = o->format, .timeout = o->timeout, .connections = o->connections};
+	struct byte_source *src;
 	char why[512];
+	int rc = source_open(o->list_partitions, &so, &src, why, sizeof(why));
 
-	if (partition_print_table(image, stdout, why, sizeof(why)) != 0)
-		return session_fail("%s", why);
-	return 0;
+	if (rc == 0) {
+		rc = partition_print_table(src, o->list_partitions, stdout, why, sizeof(why));
+		byte_source_close(src);
+	}
+	return rc ? session_fail("%s", why) : 0;
 }
 
 /* The daemon: mount, detach unless -f, serve until unmounted or signalled. */
@@ -80,8 +87,10 @@ static int dispatch(const struct options *o)
 	if (o->stats_mountpoint)
 		return print_stats(o->stats_mountpoint);
 	if (o->list_partitions)
-		return list_partitions(o->list_partitions);
-	if (!realpath(o->image, image_path)) {
+		return list_partitions(o);
+	if (source_is_remote(o->image))
+		snprintf(image_path, sizeof(image_path), "%s", o->image);
+	else if (!realpath(o->image, image_path)) {
 		session_fail("cannot open image %s: %s", o->image, strerror(errno));
 		return o->run_mode ? 125 : 1;
 	}

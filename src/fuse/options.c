@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "options.h"
 
+#include "source.h"
+
 #define FUSE_USE_VERSION 312
 #include <fuse_lowlevel.h>
 #include <fuse_opt.h>
@@ -22,6 +24,11 @@ static const char usage[] =
     "private temporary directory, runs COMMAND with $EXT4PAGER_MOUNT set to it, unmounts,\n"
     "and exits with COMMAND's status.\n"
     "\n"
+    "IMAGE is a raw image or block device, an Android sparse image, a qcow2, qcow, QED,\n"
+    "VMDK, VHDX, VHD or VDI disk (served by qemu-nbd), an NBD URI (nbd://HOST[:PORT]/EXPORT,\n"
+    "nbds://..., nbd+unix:///EXPORT?socket=PATH) or an http:// or https:// URL (served by\n"
+    "nbdkit's curl plugin). Only the blocks that are read are fetched.\n"
+    "\n"
     "  -f                     stay in the foreground\n"
     "  -d                     debug: foreground, FUSE request log, pager stats at unmount\n"
     "  -s                     single-threaded FUSE session\n"
@@ -35,6 +42,11 @@ static const char usage[] =
     "  ro                     always implied; rw is refused\n"
     "  offset=BYTES           the filesystem starts BYTES into IMAGE\n"
     "  partition=N            mount partition N of an MBR or GPT disk image\n"
+    "  format=FMT             the image's format instead of detecting it: raw, sparse,\n"
+    "                         qcow2, qcow, qed, vmdk, vhdx, vpc (vhd) or vdi\n"
+    "  timeout=SECONDS        NBD, VM disk and URL images: a read (or the connect) that\n"
+    "                         takes longer fails with EIO and drops its connection (30)\n"
+    "  connections=N          NBD connections to open when the server allows several (4)\n"
     "  idle_timeout=SECONDS   unmount after SECONDS with no open files and no requests\n"
     "  allow_other            let other users see the mount (implies default_permissions)\n"
     "  allow_root             let root see the mount\n"
@@ -125,7 +137,9 @@ enum {
 	X(readahead, readahead, 4096, 64u << 20)                                                   \
 	X(cache_size, cache_size, 1u << 20, 1ull << 40)                                            \
 	X(dir_cache_size, dir_cache_size, 1u << 20, 1ull << 40)                                    \
-	X(read_ahead_kb, read_ahead_kb, 0, 1u << 20)
+	X(read_ahead_kb, read_ahead_kb, 0, 1u << 20)                                               \
+	X(timeout, timeout, 1, 3600)                                                               \
+	X(connections, connections, 1, 16)
 
 struct numeric_option {
 	const char *name;
@@ -162,6 +176,7 @@ static const struct fuse_opt option_table[] = {
     OPT("fadvise", fadvise, 1),
     OPT("nofadvise", fadvise, 0),
     OPT("fsname=%s", fsname, 0),
+    OPT("format=%s", format, 0),
     OPT("acl", noacl, 0),
     OPT("noacl", noacl, 1),
     OPT("user_xattr", nouser_xattr, 0),
@@ -339,6 +354,11 @@ static int check_combination(struct parse_state *ps)
 
 	if (o->partition && o->offset)
 		return refuse(ps, "%s", "-o partition= and -o offset= cannot be combined");
+	if (o->format && !source_format_known(o->format))
+		return refuse(ps,
+			      "unknown format=%s (raw, sparse, qcow2, qcow, qed, vmdk, vhdx, vpc, "
+			      "vdi)",
+			      o->format);
 	if (o->run_mode && (o->stats_mountpoint || o->list_partitions))
 		return refuse(ps, "%s", "--stats and --list-partitions are not run options");
 	if (o->help || o->version || o->stats_mountpoint || o->list_partitions)
@@ -409,9 +429,10 @@ int options_parse(int argc, char **argv, struct options *out, char *why, size_t 
 void options_free(struct options *o)
 {
 	free(o->fsname);
+	free(o->format);
 	free(o->fuse_opts);
 	free((char *)o->stats_mountpoint);
 	free((char *)o->list_partitions);
-	o->fsname = o->fuse_opts = NULL;
+	o->fsname = o->format = o->fuse_opts = NULL;
 	o->stats_mountpoint = o->list_partitions = NULL;
 }

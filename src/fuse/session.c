@@ -4,6 +4,7 @@
 #include "inode.h"
 #include "auto_unmount.h"
 #include "partition.h"
+#include "source.h"
 #include "transport.h"
 
 #include <errno.h>
@@ -55,22 +56,54 @@ static void build_fuse_options(const struct options *o, const char *image_path, 
 	}
 }
 
-static int open_image(struct session *s, const struct options *o)
+/* The source, with the window offset= or partition= asks for; `io` learns the window. */
+static int open_window(const struct options *o, const char *name, struct image_open_options *io,
+		       struct byte_source **src, char *why, size_t why_len)
+{
+	struct source_options so = {.format = o->format,
+				    .drop_cache = o->fadvise,
+				    .timeout = o->timeout,
+				    .connections = o->connections};
+	int rc = source_open(name, &so, src, why, why_len);
+
+	if (rc == 0 && o->partition) {
+		rc = partition_find(*src, name, o->partition, &io->offset, &io->size_limit, why,
+				    why_len);
+		if (rc)
+			byte_source_close(*src);
+	}
+	if (rc == 0 && (io->offset || io->size_limit))
+		rc = byte_source_window(*src, io->offset, io->size_limit, src, why, why_len);
+	return rc;
+}
+
+/* Appends the partitions of a whole-disk image to a refusal (opened again: the failed open
+ * closed its source). */
+static void explain_disk(const struct options *o, const char *name, char *why, size_t why_len)
+{
+	struct source_options so = {.format = o->format, .timeout = o->timeout, .connections = 1};
+	struct byte_source *src;
+	char ignored[256];
+
+	if (source_open(name, &so, &src, ignored, sizeof(ignored)) != 0)
+		return;
+	partition_explain_disk(src, name, why, why_len);
+	byte_source_close(src);
+}
+
+static int open_image(struct session *s, const struct options *o, const char *name)
 {
 	struct image_open_options io = {
 	    .offset = o->offset, .norecovery = o->norecovery, .keep_host_cache = !o->fadvise};
+	struct byte_source *src;
 	char why[1024];
-	int rc;
+	int rc = open_window(o, name, &io, &src, why, sizeof(why));
 
-	if (o->partition) {
-		rc = partition_find(o->image, o->partition, &io.offset, &io.size_limit, why,
-				    sizeof(why));
-		if (rc)
-			return session_fail("%s", why);
-	}
-	rc = image_open(o->image, &io, &s->ctx.img, why, sizeof(why));
+	if (rc)
+		return session_fail("%s", why);
+	rc = image_open_source(src, name, &io, &s->ctx.img, why, sizeof(why));
 	if (rc == -EINVAL && !o->partition && !o->offset)
-		partition_explain_disk(o->image, why, sizeof(why));
+		explain_disk(o, name, why, sizeof(why));
 	if (rc)
 		return session_fail("%s", why);
 	return 0;
@@ -102,7 +135,7 @@ int session_open(struct session *s, const struct options *o, const char *image_p
 	s->debug = o->debug;
 	dircache_init(&s->ctx.dirs, o->dir_cache_size ? o->dir_cache_size : (64u << 20));
 	fuse_ops_context_init(&s->ctx);
-	if (open_image(s, o))
+	if (open_image(s, o, o->image))
 		return 1;
 	backing.data = image_data(s->ctx.img);
 	backing.ctx = s->ctx.img;
