@@ -66,3 +66,12 @@ for f in "$out"/*; do
 	e2fsck -fn "$f" >/dev/null 2>&1 || { echo "seed $f does not pass e2fsck" >&2; exit 1; }
 done
 ls -l "$out"
+
+# Android sparse seeds (fuzz_sparse, tests/fuzz/corpus/sparse): seeds above through img2simg,
+# which writes raw, fill and don't-care chunks.
+sparse_out=$(dirname "$out")/sparse
+mkdir -p "$sparse_out"
+for f in ext4-csum ext2 ext4-extent-tree; do
+	img2simg "$out/$f" "$sparse_out/$f.simg"
+done
+ls -l "$sparse_out"

@@ -39,8 +39,8 @@ int nbd_server_start(struct nbd_server *srv, char *const argv[], const char *pac
 int nbd_server_connect(struct nbd_server *srv);
 /* Removes the socket and its directory: no further connections. */
 void nbd_server_seal(struct nbd_server *srv);
-/* Appends to `why` what became of a server that failed its first connection ("; qemu-nbd
- * exited (its message is above)"). */
+/* Rewrites `why` (what libnbd saw) for a server that failed its first connection: "qemu-nbd
+ * refused it (its message is above)" once it has exited, else the reason plus that hint. */
 void nbd_server_explain(struct nbd_server *srv, char *why, size_t why_len);
 /* Stops the server (SIGTERM, then SIGKILL after a grace period) and reaps it. Idempotent. */
 void nbd_server_stop(struct nbd_server *srv);

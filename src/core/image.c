@@ -121,8 +121,10 @@ static int open_ext2fs(struct image *img, const char *path, const struct image_o
 	errcode_t err;
 
 	image_io_prepare(&window);
-	err = ext2fs_open2(path, NULL, EXT2_FLAG_64BITS | EXT2_FLAG_THREADS, 0, 0, image_io_manager,
-			   &img->fs);
+	/* Not `path`: libext2fs reads "name?options" as io options, and an NBD URI has a '?'.
+	 * image_io reads the prepared window whatever the name. */
+	err = ext2fs_open2("ext4pager", NULL, EXT2_FLAG_64BITS | EXT2_FLAG_THREADS, 0, 0,
+			   image_io_manager, &img->fs);
 	image_io_prepare(NULL);
 	if (err == 0)
 		return 0;

@@ -232,10 +232,9 @@ void nbd_server_explain(struct nbd_server *srv, char *why, size_t why_len)
 
 	if (srv->pid == 0)
 		return;
-	/* The server is not our child (spawn_detached): whether it exited, not its status. */
+	/* Exited: what the connection saw (a reset) says nothing; the server said why. */
 	if (wait_exit(srv, STOP_GRACE_MS))
-		snprintf(why + len, why_len > len ? why_len - len : 0,
-			 "; %s exited (its message is above)", srv->program);
+		snprintf(why, why_len, "%s refused it (its message is above)", srv->program);
 	else
 		snprintf(why + len, why_len > len ? why_len - len : 0, " (%s's message is above)",
 			 srv->program);
