@@ -54,10 +54,10 @@ EXT4PAGER_CONFORMANCE_IMAGES="sample ext4-inline ext4-bigalloc ext2-1k ext3-1k" 
 	EXT4PAGER_CORRUPTION_CASES=120 EXT4PAGER_CORRUPTION_FIRST=120 \
 	run_ctest "$here/build-asan" "AddressSanitizer + UndefinedBehaviorSanitizer: unit and integration tests"
 # ThreadSanitizer (clang, which also checks the lock annotations at build time): the concurrent
-# parts — the data path's unit tests and the stress test on a real mount (the daemon
-# instrumented; libfuse itself is not).
+# parts — the data path's unit tests, the NBD source's concurrent readers, and the stress test
+# on a real mount (the daemon instrumented; libfuse itself is not).
 run_ctest "$here/build-tsan" "ThreadSanitizer: data-path unit tests and the concurrency stress" \
-	-R 'unit_(page_source|supply|pager|read_path)|integration_test_stress'
+	-R 'unit_(page_source|supply|pager|read_path|source)|integration_test_stress'
 # libFuzzer (ASan+UBSan) on the parsers, a short fixed time each; scripts/fuzz.sh runs longer.
 echo "=== libFuzzer targets"
 "$here/scripts/fuzz.sh" 12 || status=1

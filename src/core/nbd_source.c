@@ -17,6 +17,8 @@
 #define MAX_CONNECTIONS	    16
 /* The NBD protocol's default largest request (doc/proto.md: 32 MiB) when none is advertised. */
 #define DEFAULT_MAX_REQUEST (32u << 20)
+/* After a timeout's shutdown, how long libnbd gets to fail the request itself. */
+#define GIVE_UP_NS (5 * 1000000000LL)
 
 struct nbd_conn {
 	struct mutex lock;    /* held for a whole request */
@@ -114,6 +116,11 @@ static int wait_read(struct nbd_source *s, struct nbd_conn *c, void *buf, uint64
 			shutdown(c->fd, SHUT_RDWR);
 			atomic_fetch_add_explicit(&s->timeouts, 1, memory_order_relaxed);
 			shut = true;
+		} else if (shut && left < -GIVE_UP_NS) {
+			/* libnbd never retired it: the connection is never polled again, so
+			 * nothing more is read into the buffer */
+			atomic_store(&c->dead, true);
+			return -EIO;
 		}
 		if (nbd_poll(c->h, shut ? 1000 : (int)(left / 1000000 + 1)) == -1 &&
 		    nbd_aio_command_completed(c->h, cookie) != 1)
