@@ -272,6 +272,8 @@ static int open_conn(struct nbd_source *s, unsigned i, const char *uri, char *wh
 	}
 	nbd_set_handle_name(c->h, "ext4pager");
 	if (uri) {
+		/* The user named the URI: its tls-psk-file= may name a local file. */
+		nbd_set_uri_allow_local_file(c->h, true);
 		rc = nbd_aio_connect_uri(c->h, uri);
 	} else {
 		fd = nbd_server_connect(&s->server);

@@ -73,6 +73,11 @@ out=$("$EXT4PAGER" -o format=raw "$c/android.simg" "$WORK/nomount" 2>&1) && fail
 wait_until 10 bash -c "! pgrep -x qemu-nbd --runstates D,R,S,T >/dev/null" &&
 	pass "no qemu-nbd left behind" || fail "a qemu-nbd outlived its mount: $(pgrep -ax qemu-nbd)"
 
+# The run mode reads through any source.
+got=$("$EXT4PAGER" run "$c/android.simg" -- sh -c 'cat "$EXT4PAGER_MOUNT/$1"' sh "$(cd "$k" && find . -type f -size +10k | sort | head -1)" | sha256sum)
+want=$(cat "$k/$(cd "$k" && find . -type f -size +10k | sort | head -1)" | sha256sum)
+[ "$got" = "$want" ] && pass "run mode on a sparse image" || fail "run mode on a sparse image: $got vs $want"
+
 # --- NBD exports ---------------------------------------------------------------------------
 # A unix socket (qemu-nbd, persistent, 4 clients) and TCP on 127.0.0.1 (nbdkit).
 sock=$WORK/qemu-nbd.sock
@@ -91,6 +96,17 @@ mount_fuse "nbd://127.0.0.1:$port" "$f" && {
 	[ "${conns:-0}" -ge 2 ] && pass "nbd: $conns connections to a multi-conn server" || fail "nbd: $conns connections"
 	unmount_fuse "$f"
 }
+
+# TLS (nbds://) with a pre-shared key: the URI names the key file, as libnbd's URIs do.
+printf 'alice:%s\n' "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$WORK/keys.psk"
+chmod 600 "$WORK/keys.psk"
+tsock=$WORK/tls.sock
+nbdkit --readonly --foreground --tls=require --tls-psk="$WORK/keys.psk" --unix="$tsock" file "$raw" &
+SERVERS+=($!)
+wait_until 20 test -S "$tsock" || fail "nbdkit (TLS) did not start"
+check_source nbd-tls nbd "nbds+unix://alice@/?socket=$tsock&tls-psk-file=$WORK/keys.psk"
+out=$("$EXT4PAGER" "nbd+unix:///?socket=$tsock" "$WORK/nomount" 2>&1) && fail "plain NBD to a TLS-only server mounted" ||
+	{ [[ $out == *"requires TLS"* ]] && pass "plain NBD to a TLS-only server refused" || fail "TLS refusal: $out"; }
 
 # A server killed mid-walk: the reads it would serve fail with EIO, the unmount is clean.
 ksock=$WORK/killed.sock
