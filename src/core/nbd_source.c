@@ -37,7 +37,7 @@ struct nbd_source {
 	uint64_t alignment;   /* immutable after open: the server's minimum block size */
 	long long timeout_ns; /* immutable */
 	atomic_uint next;     /* where the next reader starts looking for an idle connection */
-	atomic_uint_fast64_t requests, timeouts;
+	atomic_uint_fast64_t requests, timeouts, bounced;
 	struct nbd_server server; /* owned; pid 0 for a URI */
 	char kind[48];
 };
@@ -179,6 +179,7 @@ static int nbd_preadv(struct byte_source *src, const struct iovec *iov, int iovc
 	if (iovcnt == 1 && start == pos && end == pos + len) {
 		rc = conn_read(s, c, iov[0].iov_base, len, pos);
 	} else {
+		atomic_fetch_add_explicit(&s->bounced, 1, memory_order_relaxed);
 		rc = ensure_bounce(c, end - start);
 		if (rc == 0)
 			rc = conn_read(s, c, c->bounce, end - start, start);
@@ -226,10 +227,11 @@ static int nbd_format_stats(const struct byte_source *src, char *buf, size_t len
 		live += !atomic_load(&s->conns[i].dead);
 	n = snprintf(buf, len,
 		     "nbd_connections %u\nnbd_connections_live %u\nnbd_requests %llu\n"
-		     "nbd_timeouts %llu\n",
+		     "nbd_timeouts %llu\nnbd_bounced %llu\n",
 		     s->count, live,
 		     (unsigned long long)atomic_load_explicit(&s->requests, memory_order_relaxed),
-		     (unsigned long long)atomic_load_explicit(&s->timeouts, memory_order_relaxed));
+		     (unsigned long long)atomic_load_explicit(&s->timeouts, memory_order_relaxed),
+		     (unsigned long long)atomic_load_explicit(&s->bounced, memory_order_relaxed));
 	return n < 0 ? 0 : (n < (int)len ? n : (int)len - 1);
 }
 

@@ -141,9 +141,16 @@ static int fill_from_image(struct supply_helper *h, uint64_t phys, size_t amount
 	while (left > 0) {
 		size_t in_page = pos % ps;
 		size_t n = ps - in_page < left ? ps - in_page : left;
-		t->iov[iovcnt].iov_base = (char *)t->frames[pos / ps] + in_page;
-		t->iov[iovcnt].iov_len = n;
-		iovcnt++;
+		char *at = (char *)t->frames[pos / ps] + in_page;
+		/* Frames that follow each other in memory make one iovec: a source without
+		 * vectored reads (NBD) then reads straight into them. */
+		if (iovcnt && (char *)t->iov[iovcnt - 1].iov_base + t->iov[iovcnt - 1].iov_len == at) {
+			t->iov[iovcnt - 1].iov_len += n;
+		} else {
+			t->iov[iovcnt].iov_base = at;
+			t->iov[iovcnt].iov_len = n;
+			iovcnt++;
+		}
 		pos += n;
 		left -= n;
 	}
