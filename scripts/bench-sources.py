@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no scripts/__pycache__ in the tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402  (drop_caches, w_cat, w_shell, wait_for)
 
@@ -233,6 +234,9 @@ def write_report(out, rows, alt, runs):
     for label, first, total in alt:
         lines.append(f"| {label} | {first:.2f} s | {total:.2f} s |")
     lines.append("")
+    analysis = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench-sources-analysis.md")
+    if os.path.exists(analysis):
+        lines.append(open(analysis).read())
     with open(out, "w") as f:
         f.write("\n".join(lines))
     print(f"wrote {out}")
