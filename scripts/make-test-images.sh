@@ -26,6 +26,7 @@ images=(
 	"ext3-1k|mkfs.ext3 -q -F -b 1024 -I 128"
 	"ext2-1k|mkfs.ext2 -q -F -b 1024"
 	"ext2-4k|mkfs.ext2 -q -F -b 4096"
+	"ext4-project|mkfs.ext4 -q -F -b 4096 -I 256" # the project feature is added after populate
 )
 
 write_pattern() { # FILE BYTES SEED
@@ -183,6 +184,41 @@ PY
 	cp /bin/true "$r/bin-true"
 	lib=$(ldd /bin/ls | awk '/libc.so/ {print $3}')
 	cp "$lib" "$r/libc-copy.so"
+	# Inode flags, for lsattr: one file per flag the filesystem accepts (the others fail and
+	# are skipped), a few together, and directories' own flags. Last: immutable and append-only
+	# files take no more changes.
+	mkdir "$r/flags" "$r/flags/dir-DTA" "$r/flags/dir-dS"
+	for f in s u c S d A j; do
+		echo "flag $f" >"$r/flags/file-$f"
+		chattr "+$f" "$r/flags/file-$f" 2>/dev/null || true
+	done
+	echo several >"$r/flags/file-dAS"
+	chattr +dAS "$r/flags/file-dAS" 2>/dev/null || true
+	chattr +DTA "$r/flags/dir-DTA" 2>/dev/null || true
+	chattr +dS "$r/flags/dir-dS" 2>/dev/null || true
+	echo immutable >"$r/flags/file-i"
+	echo append >"$r/flags/file-a"
+	if [[ $name == ext4-project ]]; then
+		mkdir "$r/flags/project-dir" # project ids: set by add_projects
+		echo "in project 4242" >"$r/flags/project-dir/member"
+		echo "project 7" >"$r/flags/project-file"
+	fi
+	chattr +i "$r/flags/file-i" 2>/dev/null || true
+	chattr +a "$r/flags/file-a" 2>/dev/null || true
+}
+
+# Project ids (lsattr -p, FS_IOC_FSGETXATTR) on an image of its own: a kernel without
+# CONFIG_QUOTA mounts a `project` filesystem read-only only, so the feature, the ids and the
+# inheriting directory's flag come after populate, from tune2fs and debugfs.
+add_projects() { # IMAGE
+	tune2fs -O project "$1" >/dev/null
+	debugfs -w -f - "$1" >/dev/null 2>&1 <<'DEBUGFS'
+set_inode_field /flags/project-file projid 7
+set_inode_field /flags/project-dir projid 4242
+set_inode_field /flags/project-dir/member projid 4242
+set_inode_field /flags/project-dir flags 0x20080000
+DEBUGFS
+	e2fsck -fy "$1" >/dev/null 2>&1 || true # the project quota's usage, now that ids changed
 }
 
 build() { # NAME MKFS...
@@ -198,6 +234,7 @@ build() { # NAME MKFS...
 	mount -o loop "$img" "$mnt"
 	populate "$mnt" "$name"
 	umount "$mnt"
+	[[ $name != ext4-project ]] || add_projects "$img"
 	e2fsck -fn "$img" >/dev/null 2>&1 || { echo "fsck of $name failed" >&2; e2fsck -fn "$img" | tail -5 >&2; exit 1; }
 	echo "$version" >"$img.version"
 }

@@ -25,6 +25,17 @@ int inode_stat(struct image *img, uint32_t ino, struct stat *st, uint64_t *gener
  * -ENOENT or -EIO. */
 int inode_statx(struct image *img, uint32_t ino, struct statx *stx);
 
+/* The inode attributes lsattr reads (FS_IOC_GETFLAGS, FS_IOC_FSGETXATTR), as
+ * ext4_fileattr_get (fs/ext4/ioctl.c) and fileattr_fill_flags (fs/file_attr.c) give them. */
+struct inode_fileattr {
+	uint32_t flags;	 /* FS_*_FL: the inode's user-visible flags */
+	uint32_t xflags; /* FS_XFLAG_*: derived from `flags` */
+	uint32_t projid; /* 0 unless the filesystem has the project feature */
+};
+
+/* Fills `fa` for inode `ino`. Returns 0, -ENOENT or -EIO. */
+int inode_fileattr(struct image *img, uint32_t ino, struct inode_fileattr *fa);
+
 /* Copies the symlink target (not NUL-terminated) into a malloc'd buffer. -EINVAL if `ino` is
  * not a symlink, -EIO if it is corrupt. */
 int inode_readlink(struct image *img, uint32_t ino, char **target, size_t *len);

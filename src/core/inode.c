@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h> /* FS_*_FL, FS_XFLAG_* */
 #include <sys/sysmacros.h>
 
 /* Whether `field` of the large inode lies within the part the inode actually has. */
@@ -222,6 +223,52 @@ int inode_statx(struct image *img, uint32_t ino, struct statx *stx)
 	if (rc == 0) {
 		fill_stat(image_fs(img), ino, &raw, &st);
 		fill_statx(&st, &raw, stx);
+	}
+	image_unlock(img);
+	return rc;
+}
+
+/* EXT4_FL_USER_VISIBLE (fs/ext4/ext4.h): the flags FS_IOC_GETFLAGS shows. */
+#define EXT4_USER_VISIBLE_FLAGS 0x725BDFFFu
+
+/* fileattr_fill_flags (fs/file_attr.c): the FS_XFLAG_* that follow from the flags. */
+static uint32_t xflags_of(uint32_t flags)
+{
+	static const struct {
+		uint32_t fl, xfl;
+	} map[] = {{FS_SYNC_FL, FS_XFLAG_SYNC},
+		   {FS_IMMUTABLE_FL, FS_XFLAG_IMMUTABLE},
+		   {FS_APPEND_FL, FS_XFLAG_APPEND},
+		   {FS_NODUMP_FL, FS_XFLAG_NODUMP},
+		   {FS_NOATIME_FL, FS_XFLAG_NOATIME},
+		   {FS_DAX_FL, FS_XFLAG_DAX},
+		   {FS_PROJINHERIT_FL, FS_XFLAG_PROJINHERIT}};
+	uint32_t x = 0;
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (flags & map[i].fl)
+			x |= map[i].xfl;
+	return x;
+}
+
+int inode_fileattr(struct image *img, uint32_t ino, struct inode_fileattr *fa)
+{
+	struct ext2_inode_large raw;
+	int rc;
+
+	image_lock(img);
+	rc = read_large_inode(img, ino, &raw);
+	if (rc == 0 && raw.i_links_count == 0 && raw.i_mode == 0)
+		rc = -ENOENT;
+	if (rc == 0) {
+		memset(fa, 0, sizeof(*fa));
+		fa->flags = raw.i_flags & EXT4_USER_VISIBLE_FLAGS;
+		if (LINUX_S_ISREG(raw.i_mode)) /* ext4_fileattr_get */
+			fa->flags &= ~FS_PROJINHERIT_FL;
+		fa->xflags = xflags_of(fa->flags);
+		if (ext2fs_has_feature_project(image_fs(img)->super) &&
+		    FITS_IN_INODE(&raw, i_projid))
+			fa->projid = raw.i_projid;
 	}
 	image_unlock(img);
 	return rc;

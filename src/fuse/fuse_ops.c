@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h> /* FS_IOC_GETFLAGS, struct fsxattr */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,6 +225,45 @@ static void op_statx(fuse_req_t req, fuse_ino_t node, int flags, int mask,
 		fuse_reply_statx(req, 0, &stx, CACHE_TIMEOUT);
 }
 #endif
+
+/*
+ * FS_IOC_GETFLAGS and FS_IOC_FSGETXATTR: what lsattr asks. The kernel's fuse_fileattr_get
+ * (fs/fuse/ioctl.c) sends them for files and directories, 4 bytes and a struct fsxattr. Setting
+ * never gets here on a read-only mount; anything else is ENOTTY, as ext4_ioctl answers.
+ */
+static void op_ioctl(fuse_req_t req, fuse_ino_t node, unsigned cmd, void *arg,
+		     struct fuse_file_info *fi, unsigned flags, const void *in_buf, size_t in_bufsz,
+		     size_t out_bufsz)
+{
+	struct inode_fileattr fa;
+	struct fsxattr fsx = {0};
+	int rc;
+
+	(void)arg, (void)fi, (void)flags, (void)in_buf, (void)in_bufsz;
+	if (cmd == (unsigned)FS_IOC_SETFLAGS || cmd == (unsigned)FS_IOC_FSSETXATTR) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (cmd != (unsigned)FS_IOC_GETFLAGS && cmd != (unsigned)FS_IOC_FSGETXATTR) {
+		fuse_reply_err(req, ENOTTY);
+		return;
+	}
+	rc = valid_node(node) ? inode_fileattr(ctx_of(req)->img, ino_of(node), &fa) : -ENOENT;
+	if (rc) {
+		fuse_reply_err(req, -rc);
+	} else if (cmd == (unsigned)FS_IOC_GETFLAGS) {
+		if (out_bufsz < sizeof(fa.flags))
+			fuse_reply_err(req, EINVAL);
+		else
+			fuse_reply_ioctl(req, 0, &fa.flags, sizeof(fa.flags));
+	} else if (out_bufsz < sizeof(fsx)) {
+		fuse_reply_err(req, EINVAL);
+	} else {
+		fsx.fsx_xflags = fa.xflags;
+		fsx.fsx_projid = fa.projid;
+		fuse_reply_ioctl(req, 0, &fsx, sizeof(fsx));
+	}
+}
 
 static void op_readlink(fuse_req_t req, fuse_ino_t node)
 {
@@ -693,6 +733,7 @@ static const struct fuse_lowlevel_ops ops = {
     .getxattr = op_getxattr,
     .listxattr = op_listxattr,
     .access = op_access,
+    .ioctl = op_ioctl,
 };
 
 const struct fuse_lowlevel_ops *fuse_ops_table(void)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Every test image, mounted by the kernel (mount -o loop,ro) and by ext4pager, compared for
-# everything a user can see (compare.py), plus `ls -lR`, `getfattr -d -m -` and `getfacl -R`.
+# everything a user can see (compare.py), plus `ls -lR`, `getfattr -d -m -`, `getfacl -R` and
+# `lsattr -R -a -p` (inode flags and project ids, through FUSE's ioctl).
 source "$(dirname "$0")/lib.sh"
 need_root
 "$REPO/scripts/make-test-images.sh" "$IMAGES"
@@ -24,7 +25,8 @@ for img in "$REPO/images/sample.img" "$IMAGES"/*.img; do
 	python3 "$REPO/tests/integration/compare.py" --label "$name" --quick-content $((64 << 20)) "$k" "$f" \
 		>"$WORK/compare.out" 2>&1 &
 	compare_pid=$!
-	tools=("ls -lRAn --time-style=full-iso" "getfattr -R -h -d -m - --absolute-names" "getfacl -R -P -n")
+	tools=("ls -lRAn --time-style=full-iso" "getfattr -R -h -d -m - --absolute-names" "getfacl -R -P -n"
+		"lsattr -R -a -p")
 	tool_pids=()
 	for side in k f; do
 		root=$WORK/$side-$name
@@ -67,6 +69,13 @@ for img in "$REPO/images/sample.img" "$IMAGES"/*.img; do
 			fail "$name: birth times differ"
 			diff "$WORK/k.btime" "$WORK/f.btime" | head -10 || true
 		fi
+	fi
+	# Setting inode flags is refused as on the kernel's read-only mount (the VFS says EROFS).
+	if [ -e "$k/flags/file-s" ]; then
+		kerr=$(chattr +i "$k/flags/file-s" 2>&1 | sed "s|$k||") || true
+		ferr=$(chattr +i "$f/flags/file-s" 2>&1 | sed "s|$f||") || true
+		[ -n "$kerr" ] && [ "$kerr" = "$ferr" ] && pass "$name: chattr refused alike ($ferr)" ||
+			fail "$name: chattr: kernel '$kerr', ext4pager '$ferr'"
 	fi
 	kdf=$(df -B1 --output=size,used,avail,pcent,itotal,iused,iavail,ipcent "$k" | tail -1)
 	fdf=$(df -B1 --output=size,used,avail,pcent,itotal,iused,iavail,ipcent "$f" | tail -1)
