@@ -27,6 +27,9 @@ images=(
 	"ext2-1k|mkfs.ext2 -q -F -b 1024"
 	"ext2-4k|mkfs.ext2 -q -F -b 4096"
 	"ext4-project|mkfs.ext4 -q -F -b 4096 -I 256" # the project feature is added after populate
+	# Features the kernel mounts that change nothing ext4pager reads, together; Android's
+	# shared_blocks (the kernel mounts it read-only only) is added after populate.
+	"ext4-features|mkfs.ext4 -q -F -b 4096 -I 256 -O verity,stable_inodes,orphan_file,metadata_csum_seed,large_dir,ea_inode"
 )
 
 write_pattern() { # FILE BYTES SEED
@@ -235,6 +238,7 @@ build() { # NAME MKFS...
 	populate "$mnt" "$name"
 	umount "$mnt"
 	[[ $name != ext4-project ]] || add_projects "$img"
+	[[ $name != ext4-features ]] || debugfs -w -R "feature shared_blocks" "$img" >/dev/null 2>&1
 	e2fsck -fn "$img" >/dev/null 2>&1 || { echo "fsck of $name failed" >&2; e2fsck -fn "$img" | tail -5 >&2; exit 1; }
 	echo "$version" >"$img.version"
 }
