@@ -155,7 +155,7 @@ static int fill_from_image(struct supply_helper *h, uint64_t phys, size_t amount
 		left -= n;
 	}
 	rc = byte_source_preadv(h->job->src, t->iov, iovcnt, amount, phys);
-	if (rc && iovcnt > 1)
+	if (rc && t->len % ps + amount > ps) /* more than one page: retry each on its own */
 		return fill_page_by_page(h, phys, amount);
 	if (rc)
 		return rc;
