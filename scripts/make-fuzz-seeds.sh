@@ -62,6 +62,18 @@ head -c 30000 /dev/urandom >"$work/bigf"
 	echo "write $work/bigf frag"
 } | debugfs -w "$out/ext4-extent-tree" >/dev/null 2>&1
 
+# A casefolded directory (the kernel here cannot make one: debugfs sets the flag on the empty
+# directory), with names that fold alike in other spellings, indexed by e2fsck -D.
+rm -f "$out/ext4-casefold"
+mkfs.ext4 -q -F -b 1024 -N 128 -O casefold,^has_journal -E encoding=utf8 "$out/ext4-casefold" 256K >/dev/null
+echo x >"$work/x"
+{
+	echo "mkdir cf"
+	echo "set_inode_field cf flags 0x40080000"
+	for i in $(seq -w 1 60); do echo "write $work/x cf/Name-$i-ÄßÇ-$(printf 'l%.0s' $(seq 1 20))"; done
+} | debugfs -w -f - "$out/ext4-casefold" >/dev/null 2>&1
+e2fsck -fyD "$out/ext4-casefold" >/dev/null 2>&1 || true
+
 for f in "$out"/*; do
 	e2fsck -fn "$f" >/dev/null 2>&1 || { echo "seed $f does not pass e2fsck" >&2; exit 1; }
 done

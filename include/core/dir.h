@@ -19,10 +19,12 @@
 #include "list.h"
 #include "lock.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct image;
+struct ext2fs_nls_table;
 
 struct dir_entry {
 	uint32_t ino;
@@ -40,6 +42,10 @@ struct dir_listing {
 	uint32_t *buckets;	   /* immutable; entry index + 1, 0 = empty */
 	size_t nbuckets;	   /* immutable, a power of two */
 	size_t bytes;		   /* immutable; memory held */
+	/* A casefolded directory's encoding (libext2fs's static table), NULL otherwise: lookups
+	 * match names as ext4_match does there, case-insensitively (dir_lookup). Immutable. */
+	const struct ext2fs_nls_table *fold;
+	bool strict; /* immutable; the encoding's strict mode: invalid names are refused */
 	int refs;		   /* guarded by: dircache->lock */
 	struct dir_listing *next;  /* guarded by: dircache->lock; table chain */
 	struct list_node lru;	   /* guarded by: dircache->lock; linked while refs == 0 */
@@ -62,8 +68,16 @@ void dircache_destroy(struct dircache *dc);
 int dircache_get(struct dircache *dc, struct image *img, uint32_t ino, struct dir_listing **out);
 void dircache_put(struct dircache *dc, struct dir_listing *l);
 
-/* Entry named `name` (`len` bytes) or NULL. */
+/*
+ * Entry named `name` (`len` bytes) or NULL. In a casefolded directory a name matches as in
+ * ext4_match (fs/ext4/namei.c): byte for byte, or equal after the encoding's casefolding
+ * (NFD and full case folding, libext2fs's ext2fs_casefold_cmp).
+ */
 const struct dir_entry *dir_lookup(const struct dir_listing *l, const char *name, size_t len);
+
+/* -EINVAL when the directory's encoding is strict and `name` is not valid in it (the kernel's
+ * ext4_fname_setup_ci_filename refuses such a lookup); 0 otherwise. */
+int dir_check_name(const struct dir_listing *l, const char *name, size_t len);
 
 /* Builds a listing without a cache (tests, fuzzing). Caller frees with dir_listing_free. */
 int dir_listing_build(struct image *img, uint32_t ino, struct dir_listing **out);

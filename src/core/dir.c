@@ -28,6 +28,7 @@ struct build_ctx {
 	size_t names_len, names_cap;
 	bool filetype;
 	int error;
+	const struct ext2fs_nls_table *fold; /* a casefolded directory's encoding */
 };
 
 static uint8_t dtype_of(int ft)
@@ -161,6 +162,19 @@ static uint32_t name_hash(const char *s, size_t len)
 	return h;
 }
 
+/* The bucket key of a name: in a casefolded directory, the hash of its casefolded form (the
+ * one ext4 files it under), so every spelling that folds alike lands in one bucket; a name the
+ * encoding cannot fold is hashed as its bytes, as ext2fs_dirhash2 and the kernel do. */
+static uint32_t key_hash(const struct ext2fs_nls_table *fold, const char *s, size_t len)
+{
+	ext2_dirhash_t h = 0, minor = 0;
+
+	if (!fold || ext2fs_dirhash2(EXT2_HASH_HALF_MD4, s, (int)len, fold, EXT4_CASEFOLD_FL, NULL,
+				     &h, &minor) != 0)
+		return name_hash(s, len);
+	return h;
+}
+
 static int finish_listing(uint32_t ino, struct build_ctx *c, struct dir_listing **out)
 {
 	struct dir_listing *l = calloc(1, sizeof(*l));
@@ -180,15 +194,18 @@ static int finish_listing(uint32_t ino, struct build_ctx *c, struct dir_listing 
 		return -ENOMEM;
 	}
 	l->names = c->names;
+	l->fold = c->fold;
 	c->names = NULL;
-	for (size_t i = 0; i < c->count; i++) {
+	/* Backwards, so each bucket's chain is in readdir order: where several names fold alike
+	 * (a corrupt casefolded directory), lookup finds the first, as ext4's scan does. */
+	for (size_t i = c->count; i-- > 0;) {
 		struct dir_entry *d = &l->entries[i];
 		uint32_t slot;
 		d->ino = c->ent[i].ino;
 		d->name_off = c->ent[i].name_off;
 		d->name_len = c->ent[i].name_len;
 		d->type = c->ent[i].type;
-		slot = name_hash(l->names + d->name_off, d->name_len) & (uint32_t)(nb - 1);
+		slot = key_hash(l->fold, l->names + d->name_off, d->name_len) & (uint32_t)(nb - 1);
 		d->hash_next = l->buckets[slot];
 		l->buckets[slot] = (uint32_t)i + 1;
 	}
@@ -244,6 +261,8 @@ int dir_listing_build(struct image *img, uint32_t ino, struct dir_listing **out)
 	else if (!LINUX_S_ISDIR(inode.i_mode))
 		rc = -ENOTDIR;
 	else {
+		if (inode.i_flags & EXT4_CASEFOLD_FL)
+			c.fold = image_fs(img)->encoding;
 		err = ext2fs_dir_iterate2(image_fs(img), ino, 0, NULL, collect_entry, &c);
 		rc = c.error ? c.error : (err ? -EIO : 0);
 		hint_inodes(img, &c);
@@ -253,6 +272,9 @@ int dir_listing_build(struct image *img, uint32_t ino, struct dir_listing **out)
 	image_unlock(img);
 	if (rc == 0)
 		rc = finish_listing(ino, &c, out);
+	if (rc == 0)
+		(*out)->strict =
+		    c.fold && (image_fs(img)->super->s_encoding_flags & EXT4_ENC_STRICT_MODE_FL);
 	free(c.ent);
 	free(c.names);
 	return rc;
@@ -268,17 +290,37 @@ void dir_listing_free(struct dir_listing *l)
 	free(l);
 }
 
+static bool names_match(const struct dir_listing *l, const char *a, size_t la, const char *b,
+			size_t lb)
+{
+	if (la == lb && memcmp(a, b, la) == 0)
+		return true;
+	return l->fold && ext2fs_casefold_cmp(l->fold, (const unsigned char *)a, la,
+					      (const unsigned char *)b, lb) == 0;
+}
+
 const struct dir_entry *dir_lookup(const struct dir_listing *l, const char *name, size_t len)
 {
-	uint32_t i = l->buckets[name_hash(name, len) & (uint32_t)(l->nbuckets - 1)];
+	uint32_t i = l->buckets[key_hash(l->fold, name, len) & (uint32_t)(l->nbuckets - 1)];
 
 	while (i) {
 		const struct dir_entry *d = &l->entries[i - 1];
-		if (d->name_len == len && memcmp(l->names + d->name_off, name, len) == 0)
+		if (names_match(l, l->names + d->name_off, d->name_len, name, len))
 			return d;
 		i = d->hash_next;
 	}
 	return NULL;
+}
+
+int dir_check_name(const struct dir_listing *l, const char *name, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)name;
+
+	/* ext2fs_casefold_cmp fails (-1) on a name the encoding cannot normalise, and a valid
+	 * name always equals itself */
+	if (l->strict && ext2fs_casefold_cmp(l->fold, u, len, u, len) != 0)
+		return -EINVAL;
+	return 0;
 }
 
 void dircache_init(struct dircache *dc, size_t budget_bytes)

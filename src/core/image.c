@@ -40,7 +40,8 @@ struct image {
 	 EXT3_FEATURE_INCOMPAT_EXTENTS | EXT4_FEATURE_INCOMPAT_64BIT | EXT4_FEATURE_INCOMPAT_MMP | \
 	 EXT4_FEATURE_INCOMPAT_FLEX_BG | EXT2_FEATURE_INCOMPAT_META_BG |                           \
 	 EXT4_FEATURE_INCOMPAT_EA_INODE | EXT4_FEATURE_INCOMPAT_LARGEDIR |                         \
-	 EXT4_FEATURE_INCOMPAT_INLINE_DATA | EXT4_FEATURE_INCOMPAT_CSUM_SEED)
+	 EXT4_FEATURE_INCOMPAT_INLINE_DATA | EXT4_FEATURE_INCOMPAT_CSUM_SEED |                     \
+	 EXT4_FEATURE_INCOMPAT_CASEFOLD)
 
 int image_errno(errcode_t err)
 {
@@ -93,6 +94,14 @@ static int check_features(ext2_filsys fs, const struct image_open_options *opts,
 		say(why, why_len, "unsupported incompatible filesystem features %s%s", bits,
 		    (sb->s_feature_incompat & EXT4_FEATURE_INCOMPAT_ENCRYPT) ? " (encryption)"
 									     : "");
+		return -EINVAL;
+	}
+	/* ext4_fill_super's encoding checks: an encoding libext2fs has no table for, or flags
+	 * beyond strict mode, refuse the mount. */
+	if (ext2fs_has_feature_casefold(sb) &&
+	    (!fs->encoding || (sb->s_encoding_flags & ~EXT4_ENC_STRICT_MODE_FL))) {
+		say(why, why_len, "unsupported casefold encoding %u (flags 0x%x)", sb->s_encoding,
+		    sb->s_encoding_flags);
 		return -EINVAL;
 	}
 	(void)opts;

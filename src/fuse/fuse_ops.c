@@ -167,8 +167,11 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	d = dir_lookup(l, name, strlen(name));
-	if (!d) {
+	rc = dir_check_name(l, name, strlen(name));
+	d = rc ? NULL : dir_lookup(l, name, strlen(name));
+	if (rc) {
+		fuse_reply_err(req, -rc);
+	} else if (!d) {
 		/* A negative entry: the kernel remembers that the name does not exist. */
 		memset(&e, 0, sizeof(e));
 		e.entry_timeout = CACHE_TIMEOUT;
