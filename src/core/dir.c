@@ -29,6 +29,7 @@ struct build_ctx {
 	bool filetype;
 	int error;
 	const struct ext2fs_nls_table *fold; /* a casefolded directory's encoding */
+	bool strict;			     /* ... in strict mode */
 };
 
 static uint8_t dtype_of(int ft)
@@ -195,6 +196,7 @@ static int finish_listing(uint32_t ino, struct build_ctx *c, struct dir_listing 
 	}
 	l->names = c->names;
 	l->fold = c->fold;
+	l->strict = c->strict;
 	c->names = NULL;
 	/* Backwards, so each bucket's chain is in readdir order: where several names fold alike
 	 * (a corrupt casefolded directory), lookup finds the first, as ext4's scan does. */
@@ -263,6 +265,8 @@ int dir_listing_build(struct image *img, uint32_t ino, struct dir_listing **out)
 	else {
 		if (inode.i_flags & EXT4_CASEFOLD_FL)
 			c.fold = image_fs(img)->encoding;
+		c.strict =
+		    c.fold && (image_fs(img)->super->s_encoding_flags & EXT4_ENC_STRICT_MODE_FL);
 		err = ext2fs_dir_iterate2(image_fs(img), ino, 0, NULL, collect_entry, &c);
 		rc = c.error ? c.error : (err ? -EIO : 0);
 		hint_inodes(img, &c);
@@ -272,9 +276,6 @@ int dir_listing_build(struct image *img, uint32_t ino, struct dir_listing **out)
 	image_unlock(img);
 	if (rc == 0)
 		rc = finish_listing(ino, &c, out);
-	if (rc == 0)
-		(*out)->strict =
-		    c.fold && (image_fs(img)->super->s_encoding_flags & EXT4_ENC_STRICT_MODE_FL);
 	free(c.ent);
 	free(c.names);
 	return rc;
