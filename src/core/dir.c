@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "dir.h"
 
+#include "fscrypt_name.h"
 #include "image_fs.h"
 
 #include <assert.h>
@@ -155,6 +156,51 @@ static void sort_like_kernel(ext2_filsys fs, const struct ext2_inode *inode, str
 		qsort(c->ent, c->count, sizeof(*c->ent), cmp_hash_order);
 }
 
+static bool is_dot_or_dotdot(const char *name, size_t len)
+{
+	return (len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.');
+}
+
+/*
+ * An encrypted directory read without its key: every name but "." and ".." becomes the kernel's
+ * no-key name of its ciphertext (fscrypt_name.h), with the entry's hash where the kernel reads
+ * the directory through its htree (ext4_dx_readdir passes it) and zero where it reads it
+ * linearly (ext4_readdir). Lookups then match the names as listed.
+ */
+static int encode_nokey_names(struct build_ctx *c, bool hashed)
+{
+	size_t cap = c->count * (FSCRYPT_NOKEY_NAME_MAX_ENCODED + 1) + 1, len = 0;
+	char *names = malloc(cap);
+
+	if (!names)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->count; i++) {
+		struct build_entry *e = &c->ent[i];
+		const char *old = c->names + e->name_off;
+		int n;
+		if (is_dot_or_dotdot(old, e->name_len)) {
+			memcpy(names + len, old, e->name_len);
+			n = e->name_len;
+		} else {
+			n = fscrypt_nokey_name(hashed ? e->hash : 0, hashed ? e->minor_hash : 0,
+					       (const uint8_t *)old, e->name_len, names + len);
+		}
+		if (n < 0) {
+			free(names);
+			return n;
+		}
+		names[len + (size_t)n] = '\0';
+		e->name_off = (uint32_t)len;
+		e->name_len = (uint16_t)n;
+		len += (size_t)n + 1;
+	}
+	free(c->names);
+	c->names = names;
+	c->names_len = len;
+	c->names_cap = cap;
+	return 0;
+}
+
 static uint32_t name_hash(const char *s, size_t len)
 {
 	uint32_t h = 2166136261u;
@@ -270,8 +316,14 @@ int dir_listing_build(struct image *img, uint32_t ino, struct dir_listing **out)
 		err = ext2fs_dir_iterate2(image_fs(img), ino, 0, NULL, collect_entry, &c);
 		rc = c.error ? c.error : (err ? -EIO : 0);
 		hint_inodes(img, &c);
-		if (rc == 0 && kernel_reads_in_hash_order(image_fs(img), &inode))
+		bool hashed = kernel_reads_in_hash_order(image_fs(img), &inode);
+		if (rc == 0 && hashed)
 			sort_like_kernel(image_fs(img), &inode, &c);
+		/* An encrypted and casefolded directory hashes with SipHash over the plaintext,
+		 * stored in each entry: not read here, so refused rather than misordered. */
+		if (rc == 0 && (inode.i_flags & EXT4_ENCRYPT_FL))
+			rc = (inode.i_flags & EXT4_CASEFOLD_FL) ? -EIO
+								: encode_nokey_names(&c, hashed);
 	}
 	image_unlock(img);
 	if (rc == 0)

@@ -2,6 +2,7 @@
 #include "inode.h"
 
 #include "extmap.h"
+#include "fscrypt_name.h"
 #include "image_fs.h"
 #include "inoset.h"
 
@@ -145,6 +146,27 @@ static void fill_stat(ext2_filsys fs, uint32_t ino, const struct ext2_inode_larg
 				  FITS_IN_INODE(raw, i_ctime_extra) ? &raw->i_ctime_extra : NULL);
 }
 
+static int link_target(struct image *img, uint32_t ino, struct ext2_inode_large *raw, char **target,
+		       size_t *len) REQUIRES(*img);
+
+/* fscrypt_symlink_getattr: an encrypted symlink's size is its target's length as shown. */
+static int encrypted_link_size(struct image *img, uint32_t ino, struct ext2_inode_large *raw,
+			       struct stat *st) REQUIRES(*img)
+{
+	char *target;
+	size_t len;
+	int rc;
+
+	if (!LINUX_S_ISLNK(raw->i_mode) || !(raw->i_flags & EXT4_ENCRYPT_FL))
+		return 0;
+	rc = link_target(img, ino, raw, &target, &len);
+	if (rc == 0) {
+		st->st_size = (off_t)len;
+		free(target);
+	}
+	return rc;
+}
+
 int inode_stat(struct image *img, uint32_t ino, struct stat *st, uint64_t *generation)
 {
 	struct ext2_inode_large raw;
@@ -156,6 +178,7 @@ int inode_stat(struct image *img, uint32_t ino, struct stat *st, uint64_t *gener
 		rc = -ENOENT; /* a deleted (or never used) inode */
 	if (rc == 0) {
 		fill_stat(image_fs(img), ino, &raw, st);
+		rc = encrypted_link_size(img, ino, &raw, st);
 		if (generation)
 			*generation = raw.i_generation;
 	}
@@ -222,8 +245,10 @@ int inode_statx(struct image *img, uint32_t ino, struct statx *stx)
 		rc = -ENOENT;
 	if (rc == 0) {
 		fill_stat(image_fs(img), ino, &raw, &st);
-		fill_statx(&st, &raw, stx);
+		rc = encrypted_link_size(img, ino, &raw, &st);
 	}
+	if (rc == 0)
+		fill_statx(&st, &raw, stx);
 	image_unlock(img);
 	return rc;
 }
@@ -307,50 +332,89 @@ static int read_slow_symlink(struct image *img, uint32_t ino, struct ext2_inode_
 	return err ? -EIO : 0;
 }
 
-int inode_readlink(struct image *img, uint32_t ino, char **target, size_t *len)
+/* The bytes a symlink stores (`size` of them, NUL-terminated in a malloc'd *buf). */
+static int link_bytes(struct image *img, uint32_t ino, struct ext2_inode_large *raw, char **out,
+		      uint64_t *out_size) REQUIRES(*img)
 {
-	struct ext2_inode_large raw;
-	uint64_t size;
-	char *buf = NULL;
-	int rc;
+	uint64_t size = EXT2_I_SIZE(raw);
+	char *buf;
+	int rc = 0;
 
-	image_lock(img);
-	rc = read_large_inode(img, ino, &raw);
-	if (rc == 0 && !LINUX_S_ISLNK(raw.i_mode))
-		rc = -EINVAL;
-	size = EXT2_I_SIZE(&raw);
-	if (rc == 0 && (size == 0 || size >= image_fs(img)->blocksize || size >= 4096))
-		rc = -EIO;
-	if (rc == 0 && !(buf = calloc(1, size + 1)))
-		rc = -ENOMEM;
-	if (rc == 0) {
-		if (raw.i_flags & EXT4_INLINE_DATA_FL) {
-			size_t got = 0;
-			char *tmp = NULL;
-			rc = image_errno(ext2fs_inline_data_size(image_fs(img), ino, &got));
-			if (rc == 0 && got < size)
-				rc = -EIO;
-			if (rc == 0 && !(tmp = calloc(1, got + 1)))
-				rc = -ENOMEM;
-			if (rc == 0 && ext2fs_inline_data_get(image_fs(img), ino,
-							      (struct ext2_inode *)&raw, tmp, &got))
-				rc = -EIO;
-			if (rc == 0)
-				memcpy(buf, tmp, size);
-			free(tmp);
-		} else if (is_fast_symlink(image_fs(img), &raw)) {
-			if (size > sizeof(raw.i_block))
-				rc = -EIO;
-			else
-				memcpy(buf, raw.i_block, size);
-		} else {
-			rc = read_slow_symlink(img, ino, &raw, buf, size);
-		}
+	if (size == 0 || size >= image_fs(img)->blocksize || size >= 4096)
+		return -EIO;
+	if (!(buf = calloc(1, size + 1)))
+		return -ENOMEM;
+	if (raw->i_flags & EXT4_INLINE_DATA_FL) {
+		size_t got = 0;
+		char *tmp = NULL;
+		rc = image_errno(ext2fs_inline_data_size(image_fs(img), ino, &got));
+		if (rc == 0 && got < size)
+			rc = -EIO;
+		if (rc == 0 && !(tmp = calloc(1, got + 1)))
+			rc = -ENOMEM;
+		if (rc == 0 &&
+		    ext2fs_inline_data_get(image_fs(img), ino, (struct ext2_inode *)raw, tmp, &got))
+			rc = -EIO;
+		if (rc == 0)
+			memcpy(buf, tmp, size);
+		free(tmp);
+	} else if (is_fast_symlink(image_fs(img), raw)) {
+		if (size > sizeof(raw->i_block))
+			rc = -EIO;
+		else
+			memcpy(buf, raw->i_block, size);
+	} else {
+		rc = read_slow_symlink(img, ino, raw, buf, size);
 	}
-	image_unlock(img);
 	if (rc) {
 		free(buf);
 		return rc < 0 ? rc : -EIO;
+	}
+	*out = buf;
+	*out_size = size;
+	return 0;
+}
+
+/*
+ * An encrypted symlink without its key (fscrypt_get_symlink, fs/crypto/hooks.c): the stored
+ * bytes are a little-endian length and that much ciphertext, shown as its no-key name. A
+ * length of zero or past the stored bytes is EUCLEAN, as there.
+ */
+static int nokey_link(const char *stored, uint64_t size, char **target, size_t *len)
+{
+	const uint8_t *p = (const uint8_t *)stored;
+	size_t ct_len = size >= 2 ? (size_t)(p[0] | p[1] << 8) : 0;
+	char *out;
+	int n;
+
+	if (ct_len == 0 || ct_len + 2 > size)
+		return -EUCLEAN;
+	if (!(out = malloc(FSCRYPT_NOKEY_NAME_MAX_ENCODED + 1)))
+		return -ENOMEM;
+	n = fscrypt_nokey_name(0, 0, p + 2, ct_len, out);
+	if (n < 0) {
+		free(out);
+		return -EUCLEAN;
+	}
+	*target = out;
+	*len = (size_t)n;
+	return 0;
+}
+
+/* The target as the kernel returns it, from the inode `raw` (read under the lock). */
+static int link_target(struct image *img, uint32_t ino, struct ext2_inode_large *raw, char **target,
+		       size_t *len) REQUIRES(*img)
+{
+	uint64_t size;
+	char *buf;
+	int rc = link_bytes(img, ino, raw, &buf, &size);
+
+	if (rc)
+		return rc;
+	if (raw->i_flags & EXT4_ENCRYPT_FL) {
+		rc = nokey_link(buf, size, target, len);
+		free(buf);
+		return rc;
 	}
 	/* The kernel stops a target at its first NUL (nd_terminate_link / strlen); an empty
 	 * target is never valid (symlink(2) refuses one), so that is a corrupt inode. */
@@ -363,6 +427,21 @@ int inode_readlink(struct image *img, uint32_t ino, char **target, size_t *len)
 	return 0;
 }
 
+int inode_readlink(struct image *img, uint32_t ino, char **target, size_t *len)
+{
+	struct ext2_inode_large raw;
+	int rc;
+
+	image_lock(img);
+	rc = read_large_inode(img, ino, &raw);
+	if (rc == 0 && !LINUX_S_ISLNK(raw.i_mode))
+		rc = -EINVAL;
+	if (rc == 0)
+		rc = link_target(img, ino, &raw, target, len);
+	image_unlock(img);
+	return rc;
+}
+
 int inode_file_map(struct image *img, uint32_t ino, uint64_t *size, struct extmap *map)
 {
 	struct ext2_inode inode;
@@ -372,10 +451,13 @@ int inode_file_map(struct image *img, uint32_t ino, uint64_t *size, struct extma
 	rc = ino >= 1 && ino <= image_inode_count(img)
 		 ? image_errno(ext2fs_read_inode(image_fs(img), ino, &inode))
 		 : -EIO;
+	/* fscrypt_file_open: an encrypted file's contents need its key, which this mount lacks */
+	if (rc == 0 && (inode.i_flags & EXT4_ENCRYPT_FL))
+		rc = -ENOKEY;
 	if (rc == 0) {
 		*size = EXT2_I_SIZE(&inode);
 		rc = extmap_build(image_fs(img), ino, *size, map);
 	}
 	image_unlock(img);
-	return rc < 0 && rc != -ENOMEM ? -EIO : rc;
+	return rc < 0 && rc != -ENOMEM && rc != -ENOKEY ? -EIO : rc;
 }
