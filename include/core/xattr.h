@@ -9,6 +9,8 @@
 #ifndef EXT4PAGER_XATTR_H
 #define EXT4PAGER_XATTR_H
 
+#include "lock.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,5 +20,13 @@ struct image;
 int xattr_list(struct image *img, uint32_t ino, char **names, size_t *len);
 /* The value into a malloc'd buffer. Returns 0, -ENODATA, -EIO, -ENOMEM. */
 int xattr_get(struct image *img, uint32_t ino, const char *name, void **value, size_t *len);
+
+/*
+ * The raw encryption context (index 9, name "c": never listed nor returned by xattr_get),
+ * with the image lock held. Returns its length, -ENODATA when there is none, -ERANGE when it
+ * is longer than `cap`, -EIO.
+ */
+int xattr_encryption_context_locked(struct image *img, uint32_t ino, void *buf, size_t cap)
+    REQUIRES(*img);
 
 #endif

@@ -2,9 +2,11 @@
 #include "inode.h"
 
 #include "extmap.h"
+#include "fscrypt_context.h"
 #include "fscrypt_name.h"
 #include "image_fs.h"
 #include "inoset.h"
+#include "xattr.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -442,6 +444,28 @@ int inode_readlink(struct image *img, uint32_t ino, char **target, size_t *len)
 	return rc;
 }
 
+/*
+ * Opening an encrypted file without its key, as fscrypt_file_open answers it
+ * (fs/crypto/keysetup.c fscrypt_get_encryption_info with allow_unsupported false): the context's
+ * own error (-ENODATA when missing, -ERANGE when too long), -EINVAL for a corrupt or unsupported
+ * policy, and otherwise -ENOKEY: the key is needed and this mount has none.
+ */
+static int open_encrypted(struct image *img, uint32_t ino) REQUIRES(*img)
+{
+	ext2_filsys fs = image_fs(img);
+	uint8_t raw[FSCRYPT_CONTEXT_MAX];
+	struct fscrypt_context ctx;
+	int n = xattr_encryption_context_locked(img, ino, raw, sizeof(raw));
+
+	if (n < 0)
+		return n;
+	if (fscrypt_context_parse(raw, (size_t)n, &ctx) != 0 ||
+	    !fscrypt_context_supported(&ctx, (unsigned)(10 + fs->super->s_log_block_size),
+				       ext2fs_has_feature_stable_inodes(fs->super)))
+		return -EINVAL;
+	return -ENOKEY;
+}
+
 int inode_file_map(struct image *img, uint32_t ino, uint64_t *size, struct extmap *map)
 {
 	struct ext2_inode inode;
@@ -451,13 +475,15 @@ int inode_file_map(struct image *img, uint32_t ino, uint64_t *size, struct extma
 	rc = ino >= 1 && ino <= image_inode_count(img)
 		 ? image_errno(ext2fs_read_inode(image_fs(img), ino, &inode))
 		 : -EIO;
-	/* fscrypt_file_open: an encrypted file's contents need its key, which this mount lacks */
-	if (rc == 0 && (inode.i_flags & EXT4_ENCRYPT_FL))
-		rc = -ENOKEY;
+	if (rc == 0 && (inode.i_flags & EXT4_ENCRYPT_FL)) {
+		rc = open_encrypted(img, ino);
+		image_unlock(img);
+		return rc;
+	}
 	if (rc == 0) {
 		*size = EXT2_I_SIZE(&inode);
 		rc = extmap_build(image_fs(img), ino, *size, map);
 	}
 	image_unlock(img);
-	return rc < 0 && rc != -ENOMEM && rc != -ENOKEY ? -EIO : rc;
+	return rc < 0 && rc != -ENOMEM ? -EIO : rc;
 }

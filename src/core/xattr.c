@@ -128,3 +128,26 @@ int xattr_get(struct image *img, uint32_t ino, const char *name, void **value, s
 	*len = n;
 	return 0;
 }
+
+int xattr_encryption_context_locked(struct image *img, uint32_t ino, void *buf, size_t cap)
+{
+	struct ext2_xattr_handle *h;
+	errcode_t err;
+	void *v = NULL;
+	size_t n = 0;
+	int rc = open_xattrs(img, ino, &h);
+
+	if (rc)
+		return rc;
+	/* libext2fs names index 9 entries by their bare name (no prefix it knows) */
+	err = ext2fs_xattr_get(h, "c", &v, &n);
+	ext2fs_xattrs_close(&h);
+	if (err)
+		return err == EXT2_ET_EA_KEY_NOT_FOUND ? -ENODATA : -EIO;
+	if (n > cap) /* ext4_get_context's -ERANGE */
+		rc = -ERANGE;
+	else
+		memcpy(buf, v, n);
+	ext2fs_free_mem(&v);
+	return rc ? rc : (int)n;
+}
