@@ -18,7 +18,8 @@ struct image;
 
 /* NUL-separated names into a malloc'd buffer. Returns 0, -EIO, -ENOMEM. */
 int xattr_list(struct image *img, uint32_t ino, char **names, size_t *len);
-/* The value into a malloc'd buffer. Returns 0, -ENODATA, -EIO, -ENOMEM. */
+/* The value into a malloc'd buffer. Returns 0, -ENODATA, -EOPNOTSUPP (a name outside every
+ * namespace ext4 handles), -EIO, -ENOMEM. */
 int xattr_get(struct image *img, uint32_t ino, const char *name, void **value, size_t *len);
 
 /*

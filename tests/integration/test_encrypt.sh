@@ -70,6 +70,11 @@ for variant in "encrypt" "encrypt,inline_data"; do
 	kout=$(cat "$k/$file" 2>&1 >/dev/null)
 	[[ $out == *"Required key not available"* ]] && [ "${out##*: }" = "${kout##*: }" ] &&
 		pass "$name: reading an encrypted file: ENOKEY, as on the kernel" || fail "$name: read: '$out' vs '$kout'"
+	# The context xattr ("c", index 9) and names outside every namespace: EOPNOTSUPP, as the VFS.
+	for n in c foo.bar system.data; do
+		kx=$(getfattr -n "$n" "$k/v2" 2>&1 | tail -1) fx=$(getfattr -n "$n" "$f/v2" 2>&1 | tail -1)
+		[ "${kx##*: }" = "${fx##*: }" ] && pass "$name: getxattr $n: ${fx##*: }" || fail "$name: getxattr $n: '$fx' vs '$kx'"
+	done
 	[ "$(cat "$f/plain/p")" = plain ] && pass "$name: the unencrypted directory reads normally" || fail "$name: plain file"
 	unmount_fuse "$f"
 	umount "$k"
