@@ -26,4 +26,7 @@
 int fscrypt_nokey_name(uint32_t hash, uint32_t minor_hash, const uint8_t *ct, size_t len,
 		       char *out);
 
+/* The length fscrypt_nokey_name gives a `len`-byte ciphertext (at most the maximum). */
+size_t fscrypt_nokey_name_len(size_t len);
+
 #endif

@@ -169,8 +169,13 @@ static bool is_dot_or_dotdot(const char *name, size_t len)
  */
 static int encode_nokey_names(struct build_ctx *c, bool hashed)
 {
-	size_t cap = c->count * (FSCRYPT_NOKEY_NAME_MAX_ENCODED + 1) + 1, len = 0;
-	char *names = malloc(cap);
+	size_t cap = 1, len = 0;
+	char *names;
+
+	/* exactly what the encoded names take: memory stays in proportion to the directory */
+	for (size_t i = 0; i < c->count; i++)
+		cap += fscrypt_nokey_name_len(c->ent[i].name_len) + 1;
+	names = malloc(cap);
 
 	if (!names)
 		return -ENOMEM;

@@ -53,3 +53,10 @@ int fscrypt_nokey_name(uint32_t hash, uint32_t minor_hash, const uint8_t *ct, si
 	}
 	return base64url(nokey, size, out);
 }
+
+size_t fscrypt_nokey_name_len(size_t len)
+{
+	size_t raw = len <= NOKEY_BYTES ? 8 + len : NOKEY_MAX;
+
+	return (raw * 8 + 5) / 6;
+}

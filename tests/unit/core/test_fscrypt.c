@@ -22,6 +22,9 @@ START_TEST(nokey_short_names)
 	fscrypt_nokey_name(0x12345678, 0x9abcdef0, ct, 32, out);
 	ck_assert_str_eq(out, "eFY0EvDevJoAAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHw");
 	ck_assert_int_eq(fscrypt_nokey_name(0, 0, ct, 0, out), -EIO);
+	for (size_t n = 1; n <= 32; n++)
+		ck_assert_uint_eq(fscrypt_nokey_name_len(n),
+				  (size_t)fscrypt_nokey_name(0, 0, ct, n, out));
 }
 END_TEST
 
