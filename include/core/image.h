@@ -28,6 +28,7 @@
 
 /* A capability for lock.h's annotations: image_lock() holds it. */
 struct CAPABILITY("image lock") image;
+struct fscrypt_keyring;
 
 struct image_open_options {
 	uint64_t offset;
@@ -60,6 +61,12 @@ struct byte_source *image_source(struct image *img);
 unsigned image_block_size(const struct image *img);
 uint64_t image_block_count(const struct image *img);
 uint32_t image_inode_count(const struct image *img);
+
+/* Adds the raw fscrypt master key in `path` (-o key=): before the image is served, never
+ * after. Returns 0, or a negative errno with a one-line reason (never the key). */
+int image_add_key_file(struct image *img, const char *path, char *why, size_t why_len);
+/* The keys added; immutable once the image is served. */
+const struct fscrypt_keyring *image_keyring(const struct image *img);
 
 /* Appends the image's counters ("journal_... N" lines) to buf; returns the length written. */
 int image_format_stats(const struct image *img, char *buf, size_t len);

@@ -14,6 +14,7 @@
 
 struct image;
 struct extmap;
+struct supply_transform;
 
 #define INODE_ROOT 2
 
@@ -40,8 +41,11 @@ int inode_fileattr(struct image *img, uint32_t ino, struct inode_fileattr *fa);
  * not a symlink, -EIO if it is corrupt. */
 int inode_readlink(struct image *img, uint32_t ino, char **target, size_t *len);
 
-/* A regular file's size and block map (extmap.h), read once for the pager. Returns 0, -EIO
- * for an unreadable inode or a corrupt map, or -ENOMEM. */
-int inode_file_map(struct image *img, uint32_t ino, uint64_t *size, struct extmap *map);
+/* A regular file's size and block map (extmap.h), read once for the pager, and for an
+ * encrypted file whose key the image holds, the decrypting transform (*transform stays NULL
+ * otherwise). Returns 0, -EIO for an unreadable inode or a corrupt map, -ENOMEM, or for an
+ * encrypted file without its key what fscrypt_file_open answers (-ENOKEY, -EINVAL, ...). */
+int inode_file_map(struct image *img, uint32_t ino, uint64_t *size, struct extmap *map,
+		   struct supply_transform **transform);
 
 #endif

@@ -41,9 +41,12 @@
 /* Where files' bytes come from. Both borrowed for the pager's life. */
 struct pager_backing {
 	struct byte_source *data; /* extent maps' physical blocks are offsets into it */
-	/* Loads file `ino`'s size and map: 0, -EIO, -ENOMEM. May be NULL (pager_register_map
-	 * only). Called without any pager lock, possibly from several threads at once. */
-	int (*load)(void *ctx, uint32_t ino, uint64_t *size, struct extmap *map);
+	/* Loads file `ino`'s size and map, and the transform its pages need (*transform stays
+	 * NULL for none; the VMO takes it over): 0, -EIO, -ENOMEM, or an open's errno (ENOKEY).
+	 * May be NULL (pager_register_map only). Called without any pager lock, possibly from
+	 * several threads at once. */
+	int (*load)(void *ctx, uint32_t ino, uint64_t *size, struct extmap *map,
+		    struct supply_transform **transform);
 	void *ctx;
 };
 

@@ -10,7 +10,8 @@
  *  - holes, unwritten extents and whatever lies past EOF become the pool's shared zero page
  *    without touching the source; an inline-data file's bytes come from the map itself;
  *  - between read and supply, each whole data page goes through job->transform if there is one
- *    (the slot for decryption); zero pages do not;
+ *    (the slot for decryption); zero pages do not. With a transform the file's last block is
+ *    read whole (ciphertext fills it), and the transform zeroes what follows EOF;
  *  - the first failure stops the range: result->next_page is the first page not supplied, and
  *    everything before it is in the VMO. A multi-page read that fails is retried page by page,
  *    so only the unreadable page and what follows it fail (the kernel retries a failed
@@ -34,9 +35,11 @@
 
 struct supply_buffer;
 
-/* Transforms one whole page of file data in place before it is supplied: 0 or -errno. */
+/* Transforms one whole page of file data in place before it is supplied: 0 or -errno. Owned
+ * by the VMO it is attached to (vmo->transform), which calls release(ctx) when it goes. */
 struct supply_transform {
 	int (*apply)(void *ctx, uint64_t file_page, void *page, size_t page_size);
+	void (*release)(void *ctx); /* may be NULL */
 	void *ctx;
 };
 

@@ -51,11 +51,15 @@ struct vmo_cache {
 	_Atomic uint64_t pages_evicted;
 };
 
+struct supply_transform;
+
 struct vmo {
 	struct mutex lock;
 	uint64_t size;		    /* immutable; bytes */
 	uint64_t npages;	    /* immutable; size rounded up to pages */
 	struct extmap map;	    /* immutable; owned */
+	/* What supply does to each data page (decryption), or NULL. Immutable; owned. */
+	struct supply_transform *transform;
 	struct vmo_cache *cache;    /* immutable */
 	struct vmo_chunk **buckets; /* guarded by: lock; chunk hash table */
 	size_t nbuckets;	    /* guarded by: lock */

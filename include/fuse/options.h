@@ -23,6 +23,8 @@
 
 enum io_uring_mode { IO_URING_AUTO, IO_URING_ON, IO_URING_OFF };
 
+#define OPTIONS_MAX_KEYS 16
+
 struct options {
 	const char *image;
 	const char *mountpoint;
@@ -51,6 +53,8 @@ struct options {
 	unsigned timeout; /* NBD-backed images: seconds per read; 0 = default */
 	unsigned connections; /* NBD connections at most; 0 = default */
 	char *format;	      /* owned; -o format=, NULL = detect */
+	char *keys[OPTIONS_MAX_KEYS]; /* owned; -o key= paths, read at mount */
+	int nkeys;
 	char *fsname;	 /* owned; NULL = the image's absolute path */
 	char *fuse_opts; /* owned; escaped, comma-separated options for the FUSE mount, or NULL */
 };

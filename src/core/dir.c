@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "dir.h"
 
+#include "fscrypt_inode.h"
 #include "fscrypt_name.h"
 #include "image_fs.h"
 
@@ -206,6 +207,58 @@ static int encode_nokey_names(struct build_ctx *c, bool hashed)
 	return 0;
 }
 
+/* An encrypted directory read with its key: every name but "." and ".." decrypted
+ * (fscrypt_fname_disk_to_usr with the key); one that does not decrypt fails the listing with
+ * EUCLEAN, as the kernel's readdir fails. */
+static int decrypt_names(struct build_ctx *c, const struct fscrypt_inode_key *key)
+{
+	char *names = malloc(c->names_len + 1);
+	size_t len = 0;
+
+	if (!names)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->count; i++) {
+		struct build_entry *e = &c->ent[i];
+		const char *old = c->names + e->name_off;
+		int n = e->name_len;
+		if (is_dot_or_dotdot(old, e->name_len))
+			memcpy(names + len, old, e->name_len);
+		else
+			n = fscrypt_decrypt_name(key, (const uint8_t *)old, e->name_len,
+						 names + len);
+		if (n <= 0) {
+			free(names);
+			return -EUCLEAN;
+		}
+		names[len + (size_t)n] = '\0';
+		e->name_off = (uint32_t)len;
+		e->name_len = (uint16_t)n;
+		len += (size_t)n + 1;
+	}
+	free(c->names);
+	c->names = names;
+	c->names_len = len;
+	c->names_cap = len + 1;
+	return 0;
+}
+
+/* An encrypted directory's names: decrypted with its key; without one (or with a policy that
+ * cannot be used), the no-key names, as the kernel lists them (its readdir allows unsupported
+ * policies); a missing context or an unreadable one fails, as there. */
+static int show_encrypted_names(struct image *img, uint32_t ino, struct build_ctx *c, bool hashed)
+    REQUIRES(*img)
+{
+	struct fscrypt_inode_key key;
+	int rc = fscrypt_inode_key(img, ino, false, &key);
+
+	if (rc == 0)
+		rc = decrypt_names(c, &key);
+	else if (rc != -ENODATA && rc != -EIO)
+		rc = encode_nokey_names(c, hashed);
+	fscrypt_inode_key_wipe(&key);
+	return rc;
+}
+
 static uint32_t name_hash(const char *s, size_t len)
 {
 	uint32_t h = 2166136261u;
@@ -327,8 +380,9 @@ int dir_listing_build(struct image *img, uint32_t ino, struct dir_listing **out)
 		/* An encrypted and casefolded directory hashes with SipHash over the plaintext,
 		 * stored in each entry: not read here, so refused rather than misordered. */
 		if (rc == 0 && (inode.i_flags & EXT4_ENCRYPT_FL))
-			rc = (inode.i_flags & EXT4_CASEFOLD_FL) ? -EIO
-								: encode_nokey_names(&c, hashed);
+			rc = (inode.i_flags & EXT4_CASEFOLD_FL)
+				 ? -EIO
+				 : show_encrypted_names(img, ino, &c, hashed);
 	}
 	image_unlock(img);
 	if (rc == 0)

@@ -2,6 +2,7 @@
 #include "image.h"
 
 #include "extmap.h"
+#include "fscrypt_key.h"
 #include "image_fs.h"
 #include "image_io.h"
 #include "inoset.h"
@@ -32,6 +33,9 @@ struct image {
 	struct overlay overlay;
 	struct journal_replay_stats replay;
 	struct inoset xattr_free; /* lock-free (inoset.h) */
+	/* The master keys of -o key= (fscrypt_key.h): added before the image is served, then
+	 * immutable; wiped at close. */
+	struct fscrypt_keyring keys;
 };
 
 /* Incompatible features whose on-disk format ext4pager reads correctly. */
@@ -373,6 +377,7 @@ void image_close(struct image *img)
 	byte_source_close(img->src);
 	overlay_free(&img->overlay);
 	inoset_destroy(&img->xattr_free);
+	fscrypt_keyring_clear(&img->keys);
 	mutex_destroy(&img->fs_lock);
 	free(img);
 }
@@ -443,4 +448,14 @@ uint64_t image_block_count(const struct image *img)
 uint32_t image_inode_count(const struct image *img)
 {
 	return img->inode_count;
+}
+
+int image_add_key_file(struct image *img, const char *path, char *why, size_t why_len)
+{
+	return fscrypt_keyring_add_file(&img->keys, path, why, why_len);
+}
+
+const struct fscrypt_keyring *image_keyring(const struct image *img)
+{
+	return &img->keys;
 }

@@ -2,10 +2,11 @@
 #include "inode.h"
 
 #include "extmap.h"
-#include "fscrypt_context.h"
+#include "fscrypt_inode.h"
 #include "fscrypt_name.h"
 #include "image_fs.h"
 #include "inoset.h"
+#include "supply.h"
 #include "xattr.h"
 
 #include <errno.h>
@@ -403,6 +404,30 @@ static int nokey_link(const char *stored, uint64_t size, char **target, size_t *
 	return 0;
 }
 
+/* An encrypted symlink with its key (fscrypt_get_symlink): the ciphertext decrypted; an empty
+ * result is EUCLEAN. */
+static int decrypt_link(const struct fscrypt_inode_key *key, const char *stored, uint64_t size,
+			char **target, size_t *len)
+{
+	const uint8_t *p = (const uint8_t *)stored;
+	size_t ct_len = size >= 2 ? (size_t)(p[0] | p[1] << 8) : 0;
+	char *out;
+	int n;
+
+	if (ct_len == 0 || ct_len + 2 > size)
+		return -EUCLEAN;
+	if (!(out = malloc(ct_len + 1)))
+		return -ENOMEM;
+	n = fscrypt_decrypt_name(key, p + 2, ct_len, out);
+	if (n <= 0) {
+		free(out);
+		return -EUCLEAN;
+	}
+	*target = out;
+	*len = (size_t)n;
+	return 0;
+}
+
 /* The target as the kernel returns it, from the inode `raw` (read under the lock). */
 static int link_target(struct image *img, uint32_t ino, struct ext2_inode_large *raw, char **target,
 		       size_t *len) REQUIRES(*img)
@@ -414,7 +439,12 @@ static int link_target(struct image *img, uint32_t ino, struct ext2_inode_large 
 	if (rc)
 		return rc;
 	if (raw->i_flags & EXT4_ENCRYPT_FL) {
-		rc = nokey_link(buf, size, target, len);
+		struct fscrypt_inode_key key;
+		if (fscrypt_inode_key(img, ino, false, &key) == 0)
+			rc = decrypt_link(&key, buf, size, target, len);
+		else
+			rc = nokey_link(buf, size, target, len);
+		fscrypt_inode_key_wipe(&key);
 		free(buf);
 		return rc;
 	}
@@ -445,45 +475,51 @@ int inode_readlink(struct image *img, uint32_t ino, char **target, size_t *len)
 }
 
 /*
- * Opening an encrypted file without its key, as fscrypt_file_open answers it
- * (fs/crypto/keysetup.c fscrypt_get_encryption_info with allow_unsupported false): the context's
- * own error (-ENODATA when missing, -ERANGE when too long), -EINVAL for a corrupt or unsupported
- * policy, and otherwise -ENOKEY: the key is needed and this mount has none.
+ * An encrypted file's open (fscrypt_file_open): with its key, the decrypting transform;
+ * without, what fscrypt_get_encryption_info answers (-ENOKEY, -EINVAL for a corrupt or
+ * unsupported policy, the context's own error).
  */
-static int open_encrypted(struct image *img, uint32_t ino) REQUIRES(*img)
+static int open_encrypted(struct image *img, uint32_t ino, uint64_t size,
+			  struct supply_transform **transform) REQUIRES(*img)
 {
-	ext2_filsys fs = image_fs(img);
-	uint8_t raw[FSCRYPT_CONTEXT_MAX];
-	struct fscrypt_context ctx;
-	int n = xattr_encryption_context_locked(img, ino, raw, sizeof(raw));
+	struct fscrypt_inode_key key;
+	int rc = fscrypt_inode_key(img, ino, true, &key);
 
-	if (n < 0)
-		return n;
-	if (fscrypt_context_parse(raw, (size_t)n, &ctx) != 0 ||
-	    !fscrypt_context_supported(&ctx, (unsigned)(10 + fs->super->s_log_block_size),
-				       ext2fs_has_feature_stable_inodes(fs->super)))
-		return -EINVAL;
-	return -ENOKEY;
+	if (rc == 0)
+		rc = transform
+			 ? fscrypt_inode_transform(&key, size, image_block_size(img), transform)
+			 : -ENOKEY;
+	fscrypt_inode_key_wipe(&key);
+	return rc;
 }
 
-int inode_file_map(struct image *img, uint32_t ino, uint64_t *size, struct extmap *map)
+int inode_file_map(struct image *img, uint32_t ino, uint64_t *size, struct extmap *map,
+		   struct supply_transform **transform)
 {
 	struct ext2_inode inode;
 	int rc;
 
+	if (transform)
+		*transform = NULL;
 	image_lock(img);
 	rc = ino >= 1 && ino <= image_inode_count(img)
 		 ? image_errno(ext2fs_read_inode(image_fs(img), ino, &inode))
 		 : -EIO;
 	if (rc == 0 && (inode.i_flags & EXT4_ENCRYPT_FL)) {
-		rc = open_encrypted(img, ino);
-		image_unlock(img);
-		return rc;
+		rc = open_encrypted(img, ino, EXT2_I_SIZE(&inode), transform);
+		if (rc) {
+			image_unlock(img);
+			return rc;
+		}
 	}
 	if (rc == 0) {
 		*size = EXT2_I_SIZE(&inode);
 		rc = extmap_build(image_fs(img), ino, *size, map);
 	}
 	image_unlock(img);
+	if (rc && transform && *transform) {
+		(*transform)->release((*transform)->ctx);
+		*transform = NULL;
+	}
 	return rc < 0 && rc != -ENOMEM ? -EIO : rc;
 }

@@ -199,19 +199,21 @@ static void file_free(struct pager_file *f)
 }
 
 static struct pager_file *file_create(struct pager *p, uint32_t ino, uint64_t size,
-				      struct extmap *map)
+				      struct extmap *map, struct supply_transform *transform)
 {
 	struct pager_file *f = calloc(1, sizeof(*f));
 
-	if (!f) {
+	if (f)
+		f->vmo = vmo_create(&p->cache, size, map);
+	else
 		extmap_free(map);
-		return NULL;
-	}
-	f->vmo = vmo_create(&p->cache, size, map);
-	if (!f->vmo) {
+	if (!f || !f->vmo) {
+		if (transform && transform->release)
+			transform->release(transform->ctx);
 		free(f);
 		return NULL;
 	}
+	f->vmo->transform = transform;
 	f->ino = ino;
 	return f;
 }
@@ -261,7 +263,7 @@ static void serve_read(struct pager *p, struct supply_buffer *buf, struct page_r
 		       bool on_reader_thread, struct page_waiter *own)
 {
 	struct vmo *vmo = req->vmo;
-	struct supply_job job = {.vmo = vmo, .src = p->backing.data};
+	struct supply_job job = {.vmo = vmo, .src = p->backing.data, .transform = vmo->transform};
 	struct supply_result res = {.next_page = req->first};
 	bool reclaimed;
 	int rc = -EIO;
@@ -488,10 +490,12 @@ static struct pager_handle *register_or_adopt(struct pager *p, struct pager_file
 	return h;
 }
 
+/* `transform` (may be NULL) goes with the file's VMO, set before anyone can read it. */
 static int register_loaded(struct pager *p, uint32_t ino, uint64_t size, struct extmap *map,
-			   struct pager_handle *h, struct pager_handle **out)
+			   struct supply_transform *transform, struct pager_handle *h,
+			   struct pager_handle **out)
 {
-	struct pager_file *f = file_create(p, ino, size, map);
+	struct pager_file *f = file_create(p, ino, size, map, transform);
 
 	if (!f) {
 		free(h);
@@ -505,6 +509,7 @@ int pager_register(struct pager *p, uint32_t ino, struct pager_handle **out)
 {
 	struct pager_handle *h = malloc(sizeof(*h));
 	struct pager_file *f;
+	struct supply_transform *transform = NULL;
 	struct extmap map;
 	uint64_t size = 0;
 	int rc;
@@ -519,12 +524,12 @@ int pager_register(struct pager *p, uint32_t ino, struct pager_handle **out)
 	if (f)
 		return 0;
 	/* Loaded without the registry lock; if another open raced us, its file wins. */
-	rc = p->backing.load ? p->backing.load(p->backing.ctx, ino, &size, &map) : -EIO;
+	rc = p->backing.load ? p->backing.load(p->backing.ctx, ino, &size, &map, &transform) : -EIO;
 	if (rc) {
 		free(h);
 		return rc;
 	}
-	return register_loaded(p, ino, size, &map, h, out);
+	return register_loaded(p, ino, size, &map, transform, h, out);
 }
 
 int pager_register_map(struct pager *p, uint32_t ino, uint64_t size, struct extmap *map,
@@ -536,7 +541,7 @@ int pager_register_map(struct pager *p, uint32_t ino, uint64_t size, struct extm
 		extmap_free(map);
 		return -ENOMEM;
 	}
-	return register_loaded(p, ino, size, map, h, out);
+	return register_loaded(p, ino, size, map, NULL, h, out);
 }
 
 void pager_release(struct pager *p, struct pager_handle *h)

@@ -288,6 +288,13 @@ int supply_range(struct supply_buffer *t, const struct supply_job *job, uint64_t
 
 	memset(result, 0, sizeof(*result));
 	t->len = 0;
+	/* A transform (decryption) needs whole blocks: the last one is read entire, and the
+	 * transform itself zeroes what lies past EOF. */
+	if (job->transform && !vmo->map.inline_data && vmo->map.block_size) {
+		uint64_t bs = vmo->map.block_size;
+		uint64_t whole = (vmo->size + bs - 1) / bs * bs;
+		data_end = stop < whole ? stop : whole;
+	}
 	if (vmo->map.inline_data)
 		rc = supply_inline(&h, start, data_end);
 	else

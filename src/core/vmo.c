@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "vmo.h"
 
+#include "supply.h"
+
 #include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -215,6 +217,8 @@ void vmo_put(struct vmo *vmo)
 	if (was != 1)
 		return;
 	vmo_reclaim(vmo);
+	if (vmo->transform && vmo->transform->release)
+		vmo->transform->release(vmo->transform->ctx);
 	extmap_free(&vmo->map);
 	free(vmo->buckets);
 	page_source_destroy(&vmo->source);

@@ -47,6 +47,9 @@ static const char usage[] =
     "  timeout=SECONDS        NBD, VM disk and URL images: a read (or the connect) that\n"
     "                         takes longer fails with EIO and drops its connection (30)\n"
     "  connections=N          NBD connections to open when the server allows several (4)\n"
+    "  key=FILE               a raw fscrypt master key (16-64 bytes) for encrypted\n"
+    "                         directories; repeatable. Without one they show their\n"
+    "                         no-key names, as the kernel does\n"
     "  idle_timeout=SECONDS   unmount after SECONDS with no open files and no requests\n"
     "  allow_other            let other users see the mount (implies default_permissions)\n"
     "  allow_root             let root see the mount\n"
@@ -123,6 +126,7 @@ enum {
 	KEY_RW,
 	KEY_NUMBER, /* one of NUMERIC_OPTIONS: "name=value" */
 	KEY_IO_URING,
+	KEY_KEY, /* key=FILE, repeatable */
 };
 
 /*
@@ -184,6 +188,7 @@ static const struct fuse_opt option_table[] = {
     FUSE_OPT_KEY("io_uring", KEY_IO_URING),
     FUSE_OPT_KEY("io_uring=", KEY_IO_URING),
     FUSE_OPT_KEY("rw", KEY_RW),
+    FUSE_OPT_KEY("key=", KEY_KEY),
 #define NUMERIC_KEY(n, f, lo, hi) FUSE_OPT_KEY(#n "=", KEY_NUMBER),
     NUMERIC_OPTIONS(NUMERIC_KEY)
 #undef NUMERIC_KEY
@@ -283,6 +288,20 @@ static int parse_io_uring(struct parse_state *ps, const char *arg)
 	return refuse(ps, "bad value in -o %s (expected auto, on or off)", arg);
 }
 
+/* key=FILE: the path only; the file is read at mount (the key never passes through argv). */
+static int add_key_file(struct parse_state *ps, const char *path)
+{
+	if (!*path)
+		return refuse(ps, "%s", "-o key= needs a file");
+	if (ps->o.nkeys >= OPTIONS_MAX_KEYS)
+		return refuse(ps, "%s", "at most 16 -o key= files");
+	ps->o.keys[ps->o.nkeys] = strdup(path);
+	if (!ps->o.keys[ps->o.nkeys])
+		return refuse(ps, "%s", "out of memory");
+	ps->o.nkeys++;
+	return 0;
+}
+
 static int take_positional(struct parse_state *ps, const char *arg)
 {
 	if (ps->npos >= ps->want)
@@ -316,6 +335,8 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 		return parse_numeric(ps, arg);
 	case KEY_IO_URING:
 		return parse_io_uring(ps, arg);
+	case KEY_KEY:
+		return add_key_file(ps, arg + strlen("key="));
 	case KEY_FUSE:
 		return fuse_opt_add_opt_escaped(&o->fuse_opts, arg)
 			   ? refuse(ps, "%s", "out of memory")
@@ -428,6 +449,9 @@ int options_parse(int argc, char **argv, struct options *out, char *why, size_t 
 
 void options_free(struct options *o)
 {
+	for (int i = 0; i < o->nkeys; i++)
+		free(o->keys[i]);
+	o->nkeys = 0;
 	free(o->fsname);
 	free(o->format);
 	free(o->fuse_opts);

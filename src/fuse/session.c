@@ -104,15 +104,18 @@ static int open_image(struct session *s, const struct options *o, const char *na
 	rc = image_open_source(src, name, &io, &s->ctx.img, why, sizeof(why));
 	if (rc == -EINVAL && !o->partition && !o->offset)
 		explain_disk(o, name, why, sizeof(why));
+	for (int i = 0; rc == 0 && i < o->nkeys; i++)
+		rc = image_add_key_file(s->ctx.img, o->keys[i], why, sizeof(why));
 	if (rc)
 		return session_fail("%s", why);
 	return 0;
 }
 
 /* pager_backing.load: a file's size and map come from its inode. */
-static int load_file_map(void *img, uint32_t ino, uint64_t *size, struct extmap *map)
+static int load_file_map(void *img, uint32_t ino, uint64_t *size, struct extmap *map,
+			 struct supply_transform **transform)
 {
-	return inode_file_map(img, ino, size, map);
+	return inode_file_map(img, ino, size, map, transform);
 }
 
 int session_open(struct session *s, const struct options *o, const char *image_path,

@@ -42,7 +42,7 @@ static void visit(struct image *img, uint32_t ino, const struct stat *st)
 	struct extmap map;
 	uint64_t size = 0;
 
-	if (!S_ISREG(st->st_mode) || inode_file_map(img, ino, &size, &map) != 0)
+	if (!S_ISREG(st->st_mode) || inode_file_map(img, ino, &size, &map, NULL) != 0)
 		return;
 	if (size != (uint64_t)st->st_size)
 		fuzz_fail("inode %u: map size %llu, stat size %llu", ino, (unsigned long long)size,

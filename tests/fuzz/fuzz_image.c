@@ -153,9 +153,10 @@ void fuzz_check_pager_read(struct pager *p, struct pager_handle *h, struct image
 	pager_view_release(p, &view);
 }
 
-static int load_from_inode(void *img, uint32_t ino, uint64_t *size, struct extmap *map)
+static int load_from_inode(void *img, uint32_t ino, uint64_t *size, struct extmap *map,
+			   struct supply_transform **transform)
 {
-	return inode_file_map(img, ino, size, map);
+	return inode_file_map(img, ino, size, map, transform);
 }
 
 int fuzz_pager_create(struct image *img, const struct pager_config *cfg, struct pager **out)

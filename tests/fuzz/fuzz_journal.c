@@ -50,7 +50,7 @@ static void make_base(void)
 		fuzz_fail("setup: mkfs.ext4 failed");
 	if (image_open(path, &io, &img, why, sizeof(why)) != 0)
 		fuzz_fail("%s", why);
-	if (inode_file_map(img, EXT2_JOURNAL_INO, &size, &map) != 0 || map.count == 0)
+	if (inode_file_map(img, EXT2_JOURNAL_INO, &size, &map, NULL) != 0 || map.count == 0)
 		fuzz_fail("setup: no journal extents");
 	journal_pos = map.ext[0].pblk * (uint64_t)image_block_size(img);
 	journal_len = (uint64_t)map.ext[0].len * image_block_size(img);

@@ -5,8 +5,11 @@
  *
  *   fscrypt_helper add_key MOUNTPOINT KEYFILE           v2 key: prints its identifier (hex)
  *   fscrypt_helper add_key_v1 MOUNTPOINT KEYFILE DESC   v1 key under descriptor DESC (16 hex)
- *   fscrypt_helper set_policy DIR v2 IDENTIFIER [FLAGS] an empty DIR gets a v2 policy
- *   fscrypt_helper set_policy DIR v1 DESC [FLAGS]       ... or a v1 one (AES-256-XTS/CTS)
+ *   fscrypt_helper set_policy DIR v2 IDENTIFIER [FLAGS [CONTENTS FILENAMES]]
+ *                                                       an empty DIR gets a v2 policy
+ *   fscrypt_helper set_policy DIR v1 DESC [FLAGS [CONTENTS FILENAMES]]
+ *                                                       ... or a v1 one; modes default to
+ *                                                       AES-256-XTS and AES-256-CTS
  */
 #include <fcntl.h>
 #include <linux/fscrypt.h>
@@ -59,26 +62,29 @@ static int add_key(const char *mnt, const char *keyfile, const char *desc)
 	return 0;
 }
 
-static int set_policy(const char *path, const char *version, const char *key, const char *flags)
+static int set_policy(const char *path, const char *version, const char *key, const char *flags,
+		      const char *contents, const char *names)
 {
 	int dir = open(path, O_RDONLY | O_DIRECTORY), rc;
 	unsigned char f =
 	    flags ? (unsigned char)strtoul(flags, NULL, 0) : FSCRYPT_POLICY_FLAGS_PAD_32;
+	unsigned char cm = contents ? (unsigned char)atoi(contents) : FSCRYPT_MODE_AES_256_XTS;
+	unsigned char fm = names ? (unsigned char)atoi(names) : FSCRYPT_MODE_AES_256_CTS;
 
 	if (dir < 0)
 		return die(path);
 	if (strcmp(version, "v2") == 0) {
 		struct fscrypt_policy_v2 p = {.version = FSCRYPT_POLICY_V2,
-					      .contents_encryption_mode = FSCRYPT_MODE_AES_256_XTS,
-					      .filenames_encryption_mode = FSCRYPT_MODE_AES_256_CTS,
+					      .contents_encryption_mode = cm,
+					      .filenames_encryption_mode = fm,
 					      .flags = f};
 		if (hex(key, p.master_key_identifier, FSCRYPT_KEY_IDENTIFIER_SIZE))
 			return die("identifier");
 		rc = ioctl(dir, FS_IOC_SET_ENCRYPTION_POLICY, &p);
 	} else {
 		struct fscrypt_policy_v1 p = {.version = FSCRYPT_POLICY_V1,
-					      .contents_encryption_mode = FSCRYPT_MODE_AES_256_XTS,
-					      .filenames_encryption_mode = FSCRYPT_MODE_AES_256_CTS,
+					      .contents_encryption_mode = cm,
+					      .filenames_encryption_mode = fm,
 					      .flags = f};
 		if (hex(key, p.master_key_descriptor, FSCRYPT_KEY_DESCRIPTOR_SIZE))
 			return die("descriptor");
@@ -94,7 +100,8 @@ int main(int argc, char **argv)
 	if (argc >= 5 && strcmp(argv[1], "add_key_v1") == 0)
 		return add_key(argv[2], argv[3], argv[4]);
 	if (argc >= 5 && strcmp(argv[1], "set_policy") == 0)
-		return set_policy(argv[2], argv[3], argv[4], argc > 5 ? argv[5] : NULL);
+		return set_policy(argv[2], argv[3], argv[4], argc > 5 ? argv[5] : NULL,
+				  argc > 7 ? argv[6] : NULL, argc > 7 ? argv[7] : NULL);
 	fprintf(stderr, "usage: see the header of fscrypt_helper.c\n");
 	return 2;
 }

@@ -51,7 +51,7 @@ static void check_file_map(const char *img_path, struct image *img, const char *
 	uint32_t ino = testimg_ino(img_path, path);
 	ck_assert_uint_ne(ino, 0);
 	uint64_t got_size = 0;
-	ck_assert_int_eq(inode_file_map(img, ino, &got_size, &m), 0);
+	ck_assert_int_eq(inode_file_map(img, ino, &got_size, &m, NULL), 0);
 	ck_assert_uint_eq(got_size, size);
 	for (size_t i = 0; i < m.count; i++)
 		total += m.ext[i].len;
@@ -84,7 +84,7 @@ START_TEST(extent_tree_and_inline_data)
 	struct extmap m;
 	check_file_map(path, img, "/f", 100000, 25, 1);
 	uint64_t size = 0;
-	ck_assert_int_eq(inode_file_map(img, testimg_ino(path, "/small"), &size, &m), 0);
+	ck_assert_int_eq(inode_file_map(img, testimg_ino(path, "/small"), &size, &m, NULL), 0);
 	ck_assert_uint_eq(size, 5);
 	ck_assert_ptr_nonnull(m.inline_data);
 	ck_assert_uint_eq(m.inline_len, 5);
