@@ -45,6 +45,8 @@ int fscrypt_keyring_add_file(struct fscrypt_keyring *ring, const char *path, cha
 			     size_t why_len);
 /* Wipes and frees every key. */
 void fscrypt_keyring_clear(struct fscrypt_keyring *ring);
+/* Locks the keys' pages again: a fork (the daemon detaching) does not carry memory locks. */
+void fscrypt_keyring_relock(const struct fscrypt_keyring *ring);
 
 /* One inode's key, for names (a directory or symlink) or contents (a regular file). */
 struct fscrypt_inode_key {
@@ -55,8 +57,8 @@ struct fscrypt_inode_key {
 };
 
 /*
- * The key of inode `ino` with context `ctx`, if the ring holds its master key and the policy is
- * one this supports: 0, -ENOKEY (no key, or an unsupported policy: the no-key view stays), or
+ * The key of inode `ino` with context `ctx`: 0; -ENOKEY when the ring has no key for it;
+ * -EOPNOTSUPP when it has, but the policy is one not decrypted here (the no-key view stays);
  * -EIO. `uuid` is the filesystem's.
  */
 int fscrypt_inode_key_get(const struct fscrypt_keyring *ring, const struct fscrypt_context *ctx,

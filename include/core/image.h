@@ -67,6 +67,10 @@ uint32_t image_inode_count(const struct image *img);
 int image_add_key_file(struct image *img, const char *path, char *why, size_t why_len);
 /* The keys added; immutable once the image is served. */
 const struct fscrypt_keyring *image_keyring(const struct image *img);
+/* Locks the keys in memory again, after the daemon's fork. */
+void image_relock_keys(struct image *img);
+/* Counts an inode whose key was given but whose policy is not decrypted (--stats). */
+void image_count_unsupported_policy(struct image *img);
 
 /* Appends the image's counters ("journal_... N" lines) to buf; returns the length written. */
 int image_format_stats(const struct image *img, char *buf, size_t len);

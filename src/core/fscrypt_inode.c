@@ -27,8 +27,13 @@ int fscrypt_inode_key(struct image *img, uint32_t ino, bool contents, struct fsc
 	    !fscrypt_context_supported(&ctx, (unsigned)(10 + fs->super->s_log_block_size),
 				       ext2fs_has_feature_stable_inodes(fs->super)))
 		return -EINVAL;
-	return fscrypt_inode_key_get(image_keyring(img), &ctx, ino, fs->super->s_uuid, contents,
-				     key);
+	int rc =
+	    fscrypt_inode_key_get(image_keyring(img), &ctx, ino, fs->super->s_uuid, contents, key);
+	if (rc == -EOPNOTSUPP) {
+		image_count_unsupported_policy(img);
+		rc = -ENOKEY;
+	}
+	return rc;
 }
 
 struct decrypting {

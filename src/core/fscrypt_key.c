@@ -70,13 +70,20 @@ static int identify(struct fscrypt_master_key *mk)
 		    sizeof(mk->identifier));
 }
 
+#define RING_BYTES (FSCRYPT_KEYRING_MAX * sizeof(struct fscrypt_master_key))
+
+/* The keys get pages of their own: locked in memory (best effort: a user's RLIMIT_MEMLOCK may
+ * refuse) and left out of core dumps. */
 static int ring_slot(struct fscrypt_keyring *ring, struct fscrypt_master_key **out)
 {
 	if (!ring->keys) {
-		ring->keys = calloc(FSCRYPT_KEYRING_MAX, sizeof(*ring->keys));
-		if (!ring->keys)
+		void *p = mmap(NULL, RING_BYTES, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
 			return -ENOMEM;
-		mlock(ring->keys, FSCRYPT_KEYRING_MAX * sizeof(*ring->keys)); /* best effort */
+		madvise(p, RING_BYTES, MADV_DONTDUMP);
+		mlock(p, RING_BYTES);
+		ring->keys = p;
 	}
 	if (ring->count >= FSCRYPT_KEYRING_MAX)
 		return -E2BIG;
@@ -131,12 +138,18 @@ int fscrypt_keyring_add_file(struct fscrypt_keyring *ring, const char *path, cha
 	return 0;
 }
 
+void fscrypt_keyring_relock(const struct fscrypt_keyring *ring)
+{
+	if (ring->keys)
+		mlock(ring->keys, RING_BYTES);
+}
+
 void fscrypt_keyring_clear(struct fscrypt_keyring *ring)
 {
 	if (ring->keys) {
-		OPENSSL_cleanse(ring->keys, FSCRYPT_KEYRING_MAX * sizeof(*ring->keys));
-		munlock(ring->keys, FSCRYPT_KEYRING_MAX * sizeof(*ring->keys));
-		free(ring->keys);
+		OPENSSL_cleanse(ring->keys, RING_BYTES);
+		munlock(ring->keys, RING_BYTES);
+		munmap(ring->keys, RING_BYTES);
 	}
 	ring->keys = NULL;
 	ring->count = 0;
@@ -198,9 +211,11 @@ int fscrypt_inode_key_get(const struct fscrypt_keyring *ring, const struct fscry
 	memset(out, 0, sizeof(*out));
 	out->mode = mode;
 	out->size = mode_key_size(mode);
-	if (!mk || out->size == 0 || (ctx->flags & (FLAG_DIRECT_KEY | FLAG_IV_INO_LBLK_32)) ||
-	    ctx->log2_data_unit_size)
+	if (!mk)
 		return -ENOKEY;
+	if (out->size == 0 || (ctx->flags & (FLAG_DIRECT_KEY | FLAG_IV_INO_LBLK_32)) ||
+	    ctx->log2_data_unit_size)
+		return -EOPNOTSUPP;
 	if (ctx->version == 1) {
 		rc = derive_v1(mk, ctx->nonce, out->key, out->size);
 	} else if (ctx->flags & FLAG_IV_INO_LBLK_64) {

@@ -36,6 +36,7 @@ struct image {
 	/* The master keys of -o key= (fscrypt_key.h): added before the image is served, then
 	 * immutable; wiped at close. */
 	struct fscrypt_keyring keys;
+	atomic_uint_fast64_t unsupported_policies; /* inodes whose key we have but cannot use */
 };
 
 /* Incompatible features whose on-disk format ext4pager reads correctly. */
@@ -271,6 +272,12 @@ int image_format_stats(const struct image *img, char *buf, size_t len)
 			 (unsigned long long)img->replay.blocks_bad_csum, img->overlay.count,
 			 (unsigned long long)img->overlay.bytes);
 
+	if (n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n,
+			      "fscrypt_keys %zu\nfscrypt_unsupported_policies %llu\n",
+			      img->keys.count,
+			      (unsigned long long)atomic_load_explicit(&img->unsupported_policies,
+								       memory_order_relaxed));
 	if (n < 0 || (size_t)n >= len)
 		return n < 0 ? 0 : (int)len - 1;
 	return n + byte_source_format_stats(img->src, buf + n, len - (size_t)n);
@@ -453,6 +460,16 @@ uint32_t image_inode_count(const struct image *img)
 int image_add_key_file(struct image *img, const char *path, char *why, size_t why_len)
 {
 	return fscrypt_keyring_add_file(&img->keys, path, why, why_len);
+}
+
+void image_relock_keys(struct image *img)
+{
+	fscrypt_keyring_relock(&img->keys);
+}
+
+void image_count_unsupported_policy(struct image *img)
+{
+	atomic_fetch_add_explicit(&img->unsupported_policies, 1, memory_order_relaxed);
 }
 
 const struct fscrypt_keyring *image_keyring(const struct image *img)

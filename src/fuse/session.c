@@ -226,6 +226,7 @@ int session_start(struct session *s)
 
 	if (pager_start(s->ctx.pager) != 0)
 		return session_fail("%s", "cannot start the pager threads");
+	image_relock_keys(s->ctx.img); /* after the daemon's fork, which drops memory locks */
 	if (!s->ctx.idle_timeout)
 		return 0;
 	fuse_ops_touch(&s->ctx); /* the idle time counts from the mount */

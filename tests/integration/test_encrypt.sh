@@ -126,6 +126,28 @@ for variant in "encrypt" "encrypt,inline_data"; do
 	[ "$(sha256sum <"$img")" = "$sum" ] && pass "$name: image unchanged" || fail "$name: image changed"
 done
 
+# A policy ext4pager does not decrypt (IV_INO_LBLK_32): with its key, the no-key view stays
+# (never wrong bytes), and --stats counts it.
+img=$WORK/lblk32.img
+mkfs.ext4 -q -F -b 4096 -O encrypt,stable_inodes "$img" 16M >/dev/null
+mkdir -p "$w" && mount -o loop "$img" "$w" && {
+	id=$("$helper" add_key "$w" "$WORK/key2") && mkdir "$w/d" && "$helper" set_policy "$w/d" v2 "$id" 0x12 &&
+		echo secret >"$w/d/file"
+	umount "$w"
+}
+k=$WORK/k-lblk32 f=$WORK/f-lblk32
+mount_kernel "$img" "$k"
+if mount_fuse "$img" "$f" -o key="$WORK/key2"; then
+	[ "$(ls "$f/d")" = "$(ls "$k/d")" ] && [ -n "$(ls "$f/d")" ] && pass "IV_INO_LBLK_32 with its key: the no-key names stay" ||
+		fail "IV_INO_LBLK_32: listing '$(ls "$f/d")' vs no-key '$(ls "$k/d")'"
+	out=$(cat "$f/d/$(ls "$f/d")" 2>&1 >/dev/null)
+	[[ $out == *"Required key not available"* ]] && pass "IV_INO_LBLK_32: ENOKEY, never wrong bytes" || fail "IV_INO_LBLK_32 read: $out"
+	n=$("$EXT4PAGER" --stats "$f" | awk '$1 == "fscrypt_unsupported_policies" { print $2 }')
+	[ "${n:-0}" -ge 1 ] && pass "IV_INO_LBLK_32: --stats fscrypt_unsupported_policies $n" || fail "unsupported policies: '$n'"
+	unmount_fuse "$f"
+fi
+umount "$k"
+
 # A key file that is not a raw key: refused at mount, one line, naming the file.
 head -c 10 /dev/urandom >"$WORK/short.key"
 out=$("$EXT4PAGER" -o key="$WORK/short.key" "$img" "$WORK/nomount" 2>&1) && fail "a 10-byte key mounted" ||
