@@ -4,13 +4,15 @@
  * (fs/crypto/keysetup.c, keysetup_v1.c, hkdf.c, fname.c, crypto.c), with OpenSSL's libcrypto:
  *  - a v2 key is found by its identifier, HKDF-SHA512(key, "fscrypt\0" 1), 16 bytes; a v1 key by
  *    the conventional descriptor, the first 8 bytes of SHA-512(SHA-512(key)) (e4crypt, fscrypt);
- *  - per-inode keys: v2 HKDF-SHA512(key, "fscrypt\0" 2 nonce), or with IV_INO_LBLK_64 one key per
- *    mode, HKDF(key, "fscrypt\0" 4 mode uuid); v1 AES-128-ECB of the key under the nonce;
- *  - names and symlink targets: AES-256-CBC with ciphertext stealing (CS3) under a zero IV
- *    (the inode number in its high half for IV_INO_LBLK_64), NUL padding removed;
- *  - contents, per filesystem block: AES-256-XTS, the IV being the block number (and inode
- *    number for IV_INO_LBLK_64).
- * AES-256-XTS/CTS is the mode pair decrypted. DIRECT_KEY (Adiantum only), IV_INO_LBLK_32 and the
+ *  - per-inode keys: v2 HKDF-SHA512(key, "fscrypt\0" 2 nonce); with IV_INO_LBLK_64 or _32, one
+ *    key per mode, HKDF(key, "fscrypt\0" 4|6 mode uuid); v1 AES-128-ECB of the key under the
+ *    nonce;
+ *  - names and symlink targets: AES-256-CBC with ciphertext stealing (CS3), NUL padding removed;
+ *  - contents, per filesystem block: AES-256-XTS;
+ *  - the IV (fscrypt_generate_iv): the block number (0 for names), with the inode number in its
+ *    high half for IV_INO_LBLK_64, or plus a SipHash-2-4 of the inode number (HKDF context 7),
+ *    mod 2^32, for IV_INO_LBLK_32.
+ * AES-256-XTS/CTS is the mode pair decrypted. DIRECT_KEY (Adiantum only) and the
  * AES-128-CBC-ESSIV, Adiantum, HCTR2 and SM4 modes are not: their inodes keep the no-key view.
  *
  * Secrets: key bytes live in a locked (mlock) keyring and in per-inode keys on the stack or in
@@ -54,6 +56,8 @@ struct fscrypt_inode_key {
 	uint8_t key[64]; /* the derived key */
 	size_t size;
 	uint64_t iv_high; /* IV_INO_LBLK_64: the inode number, in the IV's high 32 bits */
+	bool lblk32;	  /* IV_INO_LBLK_32: the IV is (hashed_ino + block) mod 2^32 */
+	uint32_t hashed_ino;
 };
 
 /*

@@ -20,6 +20,8 @@
 #define HKDF_CONTEXT_KEY_IDENTIFIER	1
 #define HKDF_CONTEXT_PER_FILE_ENC_KEY	2
 #define HKDF_CONTEXT_IV_INO_LBLK_64_KEY 4
+#define HKDF_CONTEXT_IV_INO_LBLK_32_KEY 6
+#define HKDF_CONTEXT_INODE_HASH_KEY	7
 
 #define FLAG_DIRECT_KEY	    0x04
 #define FLAG_IV_INO_LBLK_64 0x08
@@ -184,6 +186,38 @@ static const struct fscrypt_master_key *find(const struct fscrypt_keyring *ring,
 	return NULL;
 }
 
+/* fscrypt_hash_inode_number (keysetup.c): SipHash-2-4 of the inode number under a key derived
+ * from the master key, cut to 32 bits: IV_INO_LBLK_32's per-inode IV offset. */
+static int hash_inode_number(const struct fscrypt_master_key *mk, uint32_t ino, uint32_t *out)
+{
+	uint8_t key[16], in[8], mac[8];
+	EVP_MAC *siphash = NULL;
+	EVP_MAC_CTX *c = NULL;
+	size_t n = 0;
+	size_t size = sizeof(mac);
+	int ok = hkdf(mk, HKDF_CONTEXT_INODE_HASH_KEY, NULL, 0, key, sizeof(key)) == 0;
+
+	for (int i = 0; i < 8; i++)
+		in[i] = (uint8_t)((uint64_t)ino >> (8 * i));
+	if (ok) {
+		siphash = EVP_MAC_fetch(NULL, "SIPHASH", NULL);
+		c = siphash ? EVP_MAC_CTX_new(siphash) : NULL;
+		OSSL_PARAM params[] = {OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &size),
+				       OSSL_PARAM_construct_end()};
+		ok = c && EVP_MAC_init(c, key, sizeof(key), params) == 1 &&
+		     EVP_MAC_update(c, in, sizeof(in)) == 1 &&
+		     EVP_MAC_final(c, mac, &n, sizeof(mac)) == 1 && n == sizeof(mac);
+	}
+	EVP_MAC_CTX_free(c);
+	EVP_MAC_free(siphash);
+	OPENSSL_cleanse(key, sizeof(key));
+	if (!ok)
+		return -EIO;
+	*out = (uint32_t)mac[0] | (uint32_t)mac[1] << 8 | (uint32_t)mac[2] << 16 |
+	       (uint32_t)mac[3] << 24;
+	return 0;
+}
+
 /* derive_key_aes (keysetup_v1.c): AES-128-ECB of the master key, keyed by the nonce. */
 static int derive_v1(const struct fscrypt_master_key *mk, const uint8_t nonce[16], uint8_t *out,
 		     size_t size)
@@ -213,17 +247,22 @@ int fscrypt_inode_key_get(const struct fscrypt_keyring *ring, const struct fscry
 	out->size = mode_key_size(mode);
 	if (!mk)
 		return -ENOKEY;
-	if (out->size == 0 || (ctx->flags & (FLAG_DIRECT_KEY | FLAG_IV_INO_LBLK_32)) ||
-	    ctx->log2_data_unit_size)
+	if (out->size == 0 || (ctx->flags & FLAG_DIRECT_KEY) || ctx->log2_data_unit_size)
 		return -EOPNOTSUPP;
 	if (ctx->version == 1) {
 		rc = derive_v1(mk, ctx->nonce, out->key, out->size);
-	} else if (ctx->flags & FLAG_IV_INO_LBLK_64) {
+	} else if (ctx->flags & (FLAG_IV_INO_LBLK_64 | FLAG_IV_INO_LBLK_32)) {
+		bool lblk64 = ctx->flags & FLAG_IV_INO_LBLK_64;
 		info[0] = mode;
 		memcpy(info + 1, uuid, 16);
-		rc = hkdf(mk, HKDF_CONTEXT_IV_INO_LBLK_64_KEY, info, sizeof(info), out->key,
-			  out->size);
-		out->iv_high = (uint64_t)ino << 32;
+		rc = hkdf(
+		    mk, lblk64 ? HKDF_CONTEXT_IV_INO_LBLK_64_KEY : HKDF_CONTEXT_IV_INO_LBLK_32_KEY,
+		    info, sizeof(info), out->key, out->size);
+		if (lblk64)
+			out->iv_high = (uint64_t)ino << 32;
+		else if (rc == 0)
+			rc = hash_inode_number(mk, ino, &out->hashed_ino);
+		out->lblk32 = !lblk64;
 	} else {
 		rc = hkdf(mk, HKDF_CONTEXT_PER_FILE_ENC_KEY, ctx->nonce, 16, out->key, out->size);
 	}
@@ -240,7 +279,8 @@ void fscrypt_inode_key_wipe(struct fscrypt_inode_key *k)
 /* union fscrypt_iv: the little-endian block number, then zeros. */
 static void make_iv(const struct fscrypt_inode_key *k, uint64_t index, uint8_t iv[16])
 {
-	uint64_t v = k->iv_high | index;
+	/* fscrypt_generate_iv: IV_INO_LBLK_32 adds the hashed inode number, in 32 bits */
+	uint64_t v = k->lblk32 ? (uint32_t)(k->hashed_ino + (uint32_t)index) : k->iv_high | index;
 
 	memset(iv, 0, 16);
 	for (int i = 0; i < 8; i++)

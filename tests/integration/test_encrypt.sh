@@ -126,24 +126,22 @@ for variant in "encrypt" "encrypt,inline_data"; do
 	[ "$(sha256sum <"$img")" = "$sum" ] && pass "$name: image unchanged" || fail "$name: image changed"
 done
 
-# A policy ext4pager does not decrypt (IV_INO_LBLK_32): with its key, the no-key view stays
-# (never wrong bytes), and --stats counts it.
+# A policy ext4pager does not decrypt (v2 with DIRECT_KEY, which needs Adiantum, unavailable to
+# this kernel) cannot be made here; the unit tests and --stats cover that path. IV_INO_LBLK_32
+# (a hashed inode number in a 32-bit IV) is compared with the kernel like the others.
 img=$WORK/lblk32.img
 mkfs.ext4 -q -F -b 4096 -O encrypt,stable_inodes "$img" 16M >/dev/null
 mkdir -p "$w" && mount -o loop "$img" "$w" && {
 	id=$("$helper" add_key "$w" "$WORK/key2") && mkdir "$w/d" && "$helper" set_policy "$w/d" v2 "$id" 0x12 &&
-		echo secret >"$w/d/file"
+		for size in 5 4096 20000; do head -c $size /dev/urandom >"$w/d/data-$size"; done &&
+		ln -s "$(printf 'S%.0s' $(seq 1 40))" "$w/d/link" && mkdir "$w/d/sub" && echo in >"$w/d/sub/f"
 	umount "$w"
 }
 k=$WORK/k-lblk32 f=$WORK/f-lblk32
 mount_kernel "$img" "$k"
+"$helper" add_key "$k" "$WORK/key2" >/dev/null || fail "IV_INO_LBLK_32: adding the key to the kernel's mount"
 if mount_fuse "$img" "$f" -o key="$WORK/key2"; then
-	[ "$(ls "$f/d")" = "$(ls "$k/d")" ] && [ -n "$(ls "$f/d")" ] && pass "IV_INO_LBLK_32 with its key: the no-key names stay" ||
-		fail "IV_INO_LBLK_32: listing '$(ls "$f/d")' vs no-key '$(ls "$k/d")'"
-	out=$(cat "$f/d/$(ls "$f/d")" 2>&1 >/dev/null)
-	[[ $out == *"Required key not available"* ]] && pass "IV_INO_LBLK_32: ENOKEY, never wrong bytes" || fail "IV_INO_LBLK_32 read: $out"
-	n=$("$EXT4PAGER" --stats "$f" | awk '$1 == "fscrypt_unsupported_policies" { print $2 }')
-	[ "${n:-0}" -ge 1 ] && pass "IV_INO_LBLK_32: --stats fscrypt_unsupported_policies $n" || fail "unsupported policies: '$n'"
+	compare_views "IV_INO_LBLK_32, with its key" "$k" "$f"
 	unmount_fuse "$f"
 fi
 umount "$k"

@@ -5,10 +5,14 @@
  * with the kernel's own on a real mount. */
 #include "check_main.h"
 #include "fscrypt_context.h"
+#include "fscrypt_key.h"
 #include "fscrypt_name.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 START_TEST(nokey_short_names)
 {
@@ -102,4 +106,58 @@ START_TEST(context_parse_and_support)
 }
 END_TEST
 
-CHECK_MAIN("fscrypt", nokey_short_names, nokey_long_names_are_hashed, context_parse_and_support)
+/* A key file of `n` bytes. */
+static int add_key(struct fscrypt_keyring *r, size_t n, char *why)
+{
+	char path[] = "/tmp/test-fscrypt-XXXXXX";
+	uint8_t key[100];
+	int fd = mkstemp(path), rc;
+
+	for (size_t i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(i + 1);
+	ck_assert_int_eq(write(fd, key, n), (ssize_t)n);
+	close(fd);
+	rc = fscrypt_keyring_add_file(r, path, why, 256);
+	unlink(path);
+	return rc;
+}
+
+START_TEST(keyring_and_policies)
+{
+	struct fscrypt_keyring r = {0};
+	struct fscrypt_context c;
+	struct fscrypt_inode_key k;
+	uint8_t b[40], uuid[16] = {0}, ct[16] = {0};
+	char why[256], out[32];
+
+	ck_assert_int_eq(add_key(&r, 10, why), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "not a raw fscrypt key"));
+	ck_assert_int_eq(add_key(&r, 65, why), -EINVAL);
+	ck_assert_int_eq(add_key(&r, 64, why), 0);
+	ck_assert_uint_eq(r.count, 1);
+	/* a context naming another key: none */
+	fscrypt_context_parse(b, v2(b, FSCRYPT_AES_256_XTS, FSCRYPT_AES_256_CTS, 0), &c);
+	ck_assert_int_eq(fscrypt_inode_key_get(&r, &c, 12, uuid, true, &k), -ENOKEY);
+	/* naming ours: a 64-byte contents key, a 32-byte names key */
+	memcpy(c.key, r.keys[0].identifier, 16);
+	ck_assert_int_eq(fscrypt_inode_key_get(&r, &c, 12, uuid, true, &k), 0);
+	ck_assert_uint_eq(k.size, 64);
+	ck_assert_int_eq(fscrypt_inode_key_get(&r, &c, 12, uuid, false, &k), 0);
+	ck_assert_uint_eq(k.size, 32);
+	ck_assert_int_eq(fscrypt_decrypt_name(&k, ct, 15, out),
+			 -EUCLEAN); /* shorter than a block */
+	/* policies with the key but not decrypted here: DIRECT_KEY (Adiantum), AES-128-CBC */
+	fscrypt_context_parse(b, v2(b, FSCRYPT_ADIANTUM, FSCRYPT_ADIANTUM, 0x04), &c);
+	memcpy(c.key, r.keys[0].identifier, 16);
+	ck_assert_int_eq(fscrypt_inode_key_get(&r, &c, 12, uuid, true, &k), -EOPNOTSUPP);
+	fscrypt_context_parse(b, v2(b, FSCRYPT_AES_128_CBC, FSCRYPT_AES_128_CTS, 0), &c);
+	memcpy(c.key, r.keys[0].identifier, 16);
+	ck_assert_int_eq(fscrypt_inode_key_get(&r, &c, 12, uuid, false, &k), -EOPNOTSUPP);
+	fscrypt_inode_key_wipe(&k);
+	fscrypt_keyring_clear(&r);
+	ck_assert_ptr_null(r.keys);
+}
+END_TEST
+
+CHECK_MAIN("fscrypt", nokey_short_names, nokey_long_names_are_hashed, context_parse_and_support,
+	   keyring_and_policies)
