@@ -5,6 +5,8 @@
  *
  *   nbd://HOST[:PORT]/EXPORT, nbds://…, nbd+unix:///EXPORT?socket=PATH   an NBD export (libnbd)
  *   http://…, https://…           an HTTP(S) object, served by `nbdkit --readonly curl`
+ *                                 (either holding an Android sparse image: read through its
+ *                                 index, as a local one)
  *   a file whose first bytes are:
  *     an Android sparse header    read in place through its chunk index (sparse_source.h)
  *     a qcow2/qcow/QED/VMDK/VHDX/VHD/VDI header

@@ -146,9 +146,43 @@ static int open_file(const char *path, const struct source_options *o, struct by
 	return open_qemu(path, qemu_format(format), o, out, why, why_len);
 }
 
+/*
+ * An export or a URL holds a file's bytes: an Android sparse image there (by its magic, or
+ * format=sparse) is read through its index as a local one is. A VM disk format is refused:
+ * qemu-nbd is given local files only.
+ */
+static int layer_remote(const char *name, const struct source_options *o, struct byte_source **src,
+			char *why, size_t why_len)
+{
+	uint8_t head[4];
+	char reason[256];
+	bool sparse = o->format && strcmp(o->format, "sparse") == 0;
+	int rc;
+
+	if (o->format && qemu_format(o->format)) {
+		byte_source_close(*src);
+		snprintf(
+		    why, why_len,
+		    "%s: format=%s is read from local files only (convert it, or serve it with "
+		    "qemu-nbd and give its nbd:// URI)",
+		    name, o->format);
+		return -EINVAL;
+	}
+	if (!o->format && byte_source_pread(*src, head, sizeof(head), 0) == 0)
+		sparse = sparse_source_detect(head, sizeof(head));
+	if (!sparse)
+		return 0;
+	rc = sparse_source_open(*src, src, reason, sizeof(reason));
+	if (rc)
+		snprintf(why, why_len, "%s: %s", name, reason);
+	return rc;
+}
+
 int source_open(const char *name, const struct source_options *opts, struct byte_source **out,
 		char *why, size_t why_len)
 {
+	int rc;
+
 	struct nbd_source_options no = {.timeout = opts->timeout, .connections = opts->connections};
 
 	why[0] = '\0';
@@ -159,8 +193,10 @@ int source_open(const char *name, const struct source_options *opts, struct byte
 		return -EINVAL;
 	}
 	if (nbd_source_is_uri(name))
-		return nbd_source_open_uri(name, &no, out, why, why_len);
-	if (strncmp(name, "http://", 7) == 0 || strncmp(name, "https://", 8) == 0)
-		return open_http(name, opts, out, why, why_len);
-	return open_file(name, opts, out, why, why_len);
+		rc = nbd_source_open_uri(name, &no, out, why, why_len);
+	else if (strncmp(name, "http://", 7) == 0 || strncmp(name, "https://", 8) == 0)
+		rc = open_http(name, opts, out, why, why_len);
+	else
+		return open_file(name, opts, out, why, why_len);
+	return rc ? rc : layer_remote(name, opts, out, why, why_len);
 }

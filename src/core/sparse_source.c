@@ -220,17 +220,48 @@ static int read_header(struct byte_source *file, struct sparse_header *h, char *
 	return 0;
 }
 
+/*
+ * The chunk table is read through a window: on a remote source (an NBD export, a URL) each
+ * read is a round trip, and thousands of 12-byte header reads would take minutes, so a window
+ * of 64 KiB takes in the headers of many small chunks at once. A local file gets a page's worth
+ * (what the host reads for 12 bytes anyway).
+ */
+struct header_window {
+	struct byte_source *file;
+	uint64_t start;
+	size_t len, cap;
+	uint8_t buf[64 << 10];
+};
+
+static int window_read(struct header_window *w, void *out, size_t n, uint64_t pos)
+{
+	if (pos < w->start || pos + n > w->start + w->len) {
+		size_t want = w->cap;
+		if (n > want || pos > w->file->size || n > w->file->size - pos)
+			return -EIO;
+		if (want > w->file->size - pos)
+			want = (size_t)(w->file->size - pos);
+		if (byte_source_pread(w->file, w->buf, want, pos) != 0)
+			return -EIO;
+		w->start = pos;
+		w->len = want;
+	}
+	memcpy(out, w->buf + (pos - w->start), n);
+	return 0;
+}
+
 /* Reads chunk header `i` at *file_pos into entry `e` and moves *file_pos past the chunk. */
-static int read_chunk(struct byte_source *file, const struct sparse_header *h, uint32_t i,
+static int read_chunk(struct header_window *w, const struct sparse_header *h, uint32_t i,
 		      uint64_t *file_pos, struct sparse_entry *e, uint64_t *blocks, char *why,
 		      size_t why_len)
 {
+	struct byte_source *file = w->file;
 	uint8_t raw[CHUNK_HEADER_BYTES + 4];
 	uint64_t total, data;
 	uint16_t type;
 
 	if (h->chunk_hdr_sz > file->size - *file_pos ||
-	    byte_source_pread(file, raw, CHUNK_HEADER_BYTES, *file_pos) != 0)
+	    window_read(w, raw, CHUNK_HEADER_BYTES, *file_pos) != 0)
 		return bad(why, why_len, "chunk %u's header is past the end of the file", i);
 	type = le16_at(raw);
 	*blocks = le32_at(raw + 4);
@@ -251,8 +282,7 @@ static int read_chunk(struct byte_source *file, const struct sparse_header *h, u
 		break;
 	case CHUNK_FILL:
 	case CHUNK_CRC32:
-		if (total - h->chunk_hdr_sz != 4 ||
-		    byte_source_pread(file, e->fill, 4, e->file_pos) != 0)
+		if (total - h->chunk_hdr_sz != 4 || window_read(w, e->fill, 4, e->file_pos) != 0)
 			return bad(why, why_len, "chunk %u's 4-byte value is missing", i);
 		e->kind = PIECE_FILL;
 		if (type == CHUNK_CRC32)
@@ -270,30 +300,46 @@ static int read_chunk(struct byte_source *file, const struct sparse_header *h, u
 	return 0;
 }
 
+static int index_chunks(struct sparse_source *s, const struct sparse_header *h,
+			struct header_window *w, uint64_t *file_pos, uint64_t *out_blocks,
+			char *why, size_t why_len)
+{
+	for (uint32_t i = 0; i < h->total_chunks; i++) {
+		struct sparse_entry e = {0};
+		uint64_t blocks = 0;
+		int rc = read_chunk(w, h, i, file_pos, &e, &blocks, why, why_len);
+		if (rc)
+			return rc;
+		if (blocks > h->total_blks - *out_blocks)
+			return bad(why, why_len, "the chunks hold more than the header's %u blocks",
+				   h->total_blks);
+		e.start = *out_blocks * h->blk_sz;
+		*out_blocks += blocks;
+		if (blocks)
+			s->entries[s->count++] = e;
+	}
+	return 0;
+}
+
 static int build_index(struct sparse_source *s, const struct sparse_header *h, char *why,
 		       size_t why_len)
 {
 	uint64_t file_pos = h->file_hdr_sz, out_blocks = 0;
+	struct header_window *w = calloc(1, sizeof(*w));
+	int rc = 0;
 
 	s->entries = calloc(h->total_chunks ? h->total_chunks : 1, sizeof(*s->entries));
-	if (!s->entries) {
+	if (!s->entries || !w) {
+		free(w);
 		snprintf(why, why_len, "out of memory for %u sparse chunks", h->total_chunks);
 		return -ENOMEM;
 	}
-	for (uint32_t i = 0; i < h->total_chunks; i++) {
-		struct sparse_entry e = {0};
-		uint64_t blocks = 0;
-		int rc = read_chunk(s->file, h, i, &file_pos, &e, &blocks, why, why_len);
-		if (rc)
-			return rc;
-		if (blocks > h->total_blks - out_blocks)
-			return bad(why, why_len, "the chunks hold more than the header's %u blocks",
-				   h->total_blks);
-		e.start = out_blocks * h->blk_sz;
-		out_blocks += blocks;
-		if (blocks)
-			s->entries[s->count++] = e;
-	}
+	w->file = s->file;
+	w->cap = byte_source_can_prefetch(s->file) ? 4096 : sizeof(w->buf);
+	rc = index_chunks(s, h, w, &file_pos, &out_blocks, why, why_len);
+	free(w);
+	if (rc)
+		return rc;
 	if (out_blocks != h->total_blks)
 		return bad(why, why_len, "the chunks hold %llu blocks, the header says %u",
 			   (unsigned long long)out_blocks, h->total_blks);

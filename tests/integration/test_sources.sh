@@ -159,6 +159,12 @@ SERVERS+=($!)
 wait_until 20 test -s "$WORK/http.port" || fail "http server did not start"
 hport=$(cat "$WORK/http.port")
 check_source http "http via nbdkit curl" "http://127.0.0.1:$hport/disk.img"
+# A sparse image behind a URL (a factory image's system.img on a web server): its index is
+# built over HTTP, and only the chunks read are fetched.
+ln -s "$c/android.simg" "$web/system.simg"
+check_source http-sparse android-sparse "http://127.0.0.1:$hport/system.simg"
+out=$("$EXT4PAGER" -o format=qcow2 "http://127.0.0.1:$hport/disk.img" "$WORK/nomount" 2>&1) && fail "format=qcow2 over http mounted" ||
+	{ [[ $out == *"read from local files only"* ]] && pass "format=qcow2 over http refused with a hint" || fail "qcow2 over http: $out"; }
 out=$("$EXT4PAGER" "http://127.0.0.1:$hport/missing.img" "$WORK/nomount" 2>&1) && fail "a 404 URL mounted" ||
 	{ [[ $out == *"cannot open http://127.0.0.1:$hport/missing.img"* ]] && pass "404 refused: ${out##*$'\n'}" || fail "404: $out"; }
 wait_until 10 bash -c "! pgrep -f 'nbdkit --readonly --foreground --filter=exitlas[t] curl' --runstates D,R,S,T >/dev/null" &&
