@@ -118,7 +118,8 @@ for variant in "encrypt" "encrypt,inline_data"; do
 			[ "$(cat "$f/v2-lblk64/short")" = "secret v2-lblk64" ] &&
 			pass "$name: decrypted contents (v2, v1, v2 IV_INO_LBLK_64)" || fail "$name: decrypted contents"
 		hexkey=$(od -An -tx1 "$WORK/key2" | tr -d ' \n' | cut -c1-16)
-		tr '\0' ' ' </proc/"${DAEMONS[-1]}"/cmdline | grep -q "$hexkey" && fail "$name: key bytes in the command line" ||
+		cmdline=$(tr '\0' ' ' </proc/"${DAEMONS[-1]}"/cmdline)
+		[[ $cmdline == *"$hexkey"* ]] && fail "$name: key bytes in the command line" ||
 			pass "$name: no key bytes in the daemon's command line"
 		unmount_fuse "$f"
 	fi
