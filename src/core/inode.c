@@ -379,11 +379,13 @@ static int link_bytes(struct image *img, uint32_t ino, struct ext2_inode_large *
 }
 
 /*
- * An encrypted symlink without its key (fscrypt_get_symlink, fs/crypto/hooks.c): the stored
- * bytes are a little-endian length and that much ciphertext, shown as its no-key name. A
- * length of zero or past the stored bytes is EUCLEAN, as there.
+ * An encrypted symlink's target (fscrypt_get_symlink, fs/crypto/hooks.c): the stored bytes are a
+ * little-endian length and that much ciphertext, decrypted with `key`, or without one shown as
+ * its no-key name. A length of zero or past the stored bytes, or an empty plaintext, is
+ * EUCLEAN, as there.
  */
-static int nokey_link(const char *stored, uint64_t size, char **target, size_t *len)
+static int encrypted_link(const struct fscrypt_inode_key *key, const char *stored, uint64_t size,
+			  char **target, size_t *len)
 {
 	const uint8_t *p = (const uint8_t *)stored;
 	size_t ct_len = size >= 2 ? (size_t)(p[0] | p[1] << 8) : 0;
@@ -392,33 +394,10 @@ static int nokey_link(const char *stored, uint64_t size, char **target, size_t *
 
 	if (ct_len == 0 || ct_len + 2 > size)
 		return -EUCLEAN;
-	if (!(out = malloc(FSCRYPT_NOKEY_NAME_MAX_ENCODED + 1)))
+	if (!(out = malloc((key ? ct_len : FSCRYPT_NOKEY_NAME_MAX_ENCODED) + 1)))
 		return -ENOMEM;
-	n = fscrypt_nokey_name(0, 0, p + 2, ct_len, out);
-	if (n < 0) {
-		free(out);
-		return -EUCLEAN;
-	}
-	*target = out;
-	*len = (size_t)n;
-	return 0;
-}
-
-/* An encrypted symlink with its key (fscrypt_get_symlink): the ciphertext decrypted; an empty
- * result is EUCLEAN. */
-static int decrypt_link(const struct fscrypt_inode_key *key, const char *stored, uint64_t size,
-			char **target, size_t *len)
-{
-	const uint8_t *p = (const uint8_t *)stored;
-	size_t ct_len = size >= 2 ? (size_t)(p[0] | p[1] << 8) : 0;
-	char *out;
-	int n;
-
-	if (ct_len == 0 || ct_len + 2 > size)
-		return -EUCLEAN;
-	if (!(out = malloc(ct_len + 1)))
-		return -ENOMEM;
-	n = fscrypt_decrypt_name(key, p + 2, ct_len, out);
+	n = key ? fscrypt_decrypt_name(key, p + 2, ct_len, out)
+		: fscrypt_nokey_name(0, 0, p + 2, ct_len, out);
 	if (n <= 0) {
 		free(out);
 		return -EUCLEAN;
@@ -440,10 +419,8 @@ static int link_target(struct image *img, uint32_t ino, struct ext2_inode_large 
 		return rc;
 	if (raw->i_flags & EXT4_ENCRYPT_FL) {
 		struct fscrypt_inode_key key;
-		if (fscrypt_inode_key(img, ino, false, &key) == 0)
-			rc = decrypt_link(&key, buf, size, target, len);
-		else
-			rc = nokey_link(buf, size, target, len);
+		bool have = fscrypt_inode_key(img, ino, false, &key) == 0;
+		rc = encrypted_link(have ? &key : NULL, buf, size, target, len);
 		fscrypt_inode_key_wipe(&key);
 		free(buf);
 		return rc;
