@@ -163,37 +163,39 @@ static bool is_dot_or_dotdot(const char *name, size_t len)
 }
 
 /*
- * An encrypted directory read without its key: every name but "." and ".." becomes the kernel's
- * no-key name of its ciphertext (fscrypt_name.h), with the entry's hash where the kernel reads
- * the directory through its htree (ext4_dx_readdir passes it) and zero where it reads it
- * linearly (ext4_readdir). Lookups then match the names as listed.
+ * An encrypted directory's names, rewritten for the listing (fs/crypto/fname.c
+ * fscrypt_fname_disk_to_usr): with the key, every name but "." and ".." decrypted, and one that
+ * does not decrypt fails the listing with EUCLEAN, as the kernel's readdir fails; without it,
+ * the kernel's no-key name of its ciphertext (fscrypt_name.h), with the entry's hash where the
+ * kernel reads the directory through its htree (ext4_dx_readdir passes it) and zero where it
+ * reads it linearly (ext4_readdir). Lookups then match the names as listed.
  */
-static int encode_nokey_names(struct build_ctx *c, bool hashed)
+static int rewrite_encrypted_names(struct build_ctx *c, const struct fscrypt_inode_key *key,
+				   bool hashed)
 {
 	size_t cap = 1, len = 0;
 	char *names;
 
-	/* exactly what the encoded names take: memory stays in proportion to the directory */
+	/* exactly what the new names take: memory stays in proportion to the directory */
 	for (size_t i = 0; i < c->count; i++)
-		cap += fscrypt_nokey_name_len(c->ent[i].name_len) + 1;
+		cap += (key ? c->ent[i].name_len : fscrypt_nokey_name_len(c->ent[i].name_len)) + 1;
 	names = malloc(cap);
-
 	if (!names)
 		return -ENOMEM;
 	for (size_t i = 0; i < c->count; i++) {
 		struct build_entry *e = &c->ent[i];
-		const char *old = c->names + e->name_off;
-		int n;
-		if (is_dot_or_dotdot(old, e->name_len)) {
+		const uint8_t *old = (const uint8_t *)c->names + e->name_off;
+		int n = e->name_len;
+		if (is_dot_or_dotdot((const char *)old, e->name_len))
 			memcpy(names + len, old, e->name_len);
-			n = e->name_len;
-		} else {
-			n = fscrypt_nokey_name(hashed ? e->hash : 0, hashed ? e->minor_hash : 0,
-					       (const uint8_t *)old, e->name_len, names + len);
-		}
-		if (n < 0) {
+		else if (key)
+			n = fscrypt_decrypt_name(key, old, e->name_len, names + len);
+		else
+			n = fscrypt_nokey_name(hashed ? e->hash : 0, hashed ? e->minor_hash : 0, old,
+					       e->name_len, names + len);
+		if (n <= 0) {
 			free(names);
-			return n;
+			return -EUCLEAN;
 		}
 		names[len + (size_t)n] = '\0';
 		e->name_off = (uint32_t)len;
@@ -207,41 +209,6 @@ static int encode_nokey_names(struct build_ctx *c, bool hashed)
 	return 0;
 }
 
-/* An encrypted directory read with its key: every name but "." and ".." decrypted
- * (fscrypt_fname_disk_to_usr with the key); one that does not decrypt fails the listing with
- * EUCLEAN, as the kernel's readdir fails. */
-static int decrypt_names(struct build_ctx *c, const struct fscrypt_inode_key *key)
-{
-	char *names = malloc(c->names_len + 1);
-	size_t len = 0;
-
-	if (!names)
-		return -ENOMEM;
-	for (size_t i = 0; i < c->count; i++) {
-		struct build_entry *e = &c->ent[i];
-		const char *old = c->names + e->name_off;
-		int n = e->name_len;
-		if (is_dot_or_dotdot(old, e->name_len))
-			memcpy(names + len, old, e->name_len);
-		else
-			n = fscrypt_decrypt_name(key, (const uint8_t *)old, e->name_len,
-						 names + len);
-		if (n <= 0) {
-			free(names);
-			return -EUCLEAN;
-		}
-		names[len + (size_t)n] = '\0';
-		e->name_off = (uint32_t)len;
-		e->name_len = (uint16_t)n;
-		len += (size_t)n + 1;
-	}
-	free(c->names);
-	c->names = names;
-	c->names_len = len;
-	c->names_cap = len + 1;
-	return 0;
-}
-
 /* An encrypted directory's names: decrypted with its key; without one (or with a policy that
  * cannot be used), the no-key names, as the kernel lists them (its readdir allows unsupported
  * policies); a missing context or an unreadable one fails, as there. */
@@ -252,9 +219,9 @@ static int show_encrypted_names(struct image *img, uint32_t ino, struct build_ct
 	int rc = fscrypt_inode_key(img, ino, false, &key);
 
 	if (rc == 0)
-		rc = decrypt_names(c, &key);
+		rc = rewrite_encrypted_names(c, &key, hashed);
 	else if (rc != -ENODATA && rc != -EIO)
-		rc = encode_nokey_names(c, hashed);
+		rc = rewrite_encrypted_names(c, NULL, hashed);
 	fscrypt_inode_key_wipe(&key);
 	return rc;
 }
