@@ -7,13 +7,16 @@
  *  - per-inode keys: v2 HKDF-SHA512(key, "fscrypt\0" 2 nonce); with IV_INO_LBLK_64 or _32, one
  *    key per mode, HKDF(key, "fscrypt\0" 4|6 mode uuid); v1 AES-128-ECB of the key under the
  *    nonce;
- *  - names and symlink targets: AES-256-CBC with ciphertext stealing (CS3), NUL padding removed;
- *  - contents, per filesystem block: AES-256-XTS;
+ *  - names and symlink targets: AES-256-CBC or AES-128-CBC with ciphertext stealing (CS3), NUL
+ *    padding removed;
+ *  - contents, per filesystem block: AES-256-XTS, or AES-128-CBC with ESSIV (the IV encrypted
+ *    with AES-256 under SHA-256 of the key, crypto/essiv.c);
  *  - the IV (fscrypt_generate_iv): the block number (0 for names), with the inode number in its
  *    high half for IV_INO_LBLK_64, or plus a SipHash-2-4 of the inode number (HKDF context 7),
  *    mod 2^32, for IV_INO_LBLK_32.
- * AES-256-XTS/CTS is the mode pair decrypted. DIRECT_KEY (Adiantum only) and the
- * AES-128-CBC-ESSIV, Adiantum, HCTR2 and SM4 modes are not: their inodes keep the no-key view.
+ * The mode pairs decrypted: AES-256-XTS/AES-256-CTS and AES-128-CBC-ESSIV/AES-128-CTS.
+ * DIRECT_KEY (Adiantum only) and the Adiantum, HCTR2 and SM4 modes are not: their inodes keep
+ * the no-key view.
  *
  * Secrets: key bytes live in a locked (mlock) keyring and in per-inode keys on the stack or in
  * a transform; all are wiped with OPENSSL_cleanse when dropped. Nothing here prints a key.

@@ -166,9 +166,11 @@ static size_t mode_key_size(uint8_t mode)
 		return 64;
 	case FSCRYPT_AES_256_CTS:
 		return 32;
+	case FSCRYPT_AES_128_CBC:
+	case FSCRYPT_AES_128_CTS:
+		return 16;
 	default:
-		/* not decrypted here: AES-128-CBC-ESSIV (this project's test kernel has no essiv
-		 * to check it against), Adiantum, HCTR2, SM4 */
+		/* not decrypted here: Adiantum, HCTR2, SM4 */
 		return 0;
 	}
 }
@@ -295,10 +297,11 @@ int fscrypt_decrypt_name(const struct fscrypt_inode_key *k, const uint8_t *ct, s
 	uint8_t iv[16];
 	int n = 0, m = 0, ok;
 
-	if (len < 16 || k->mode != FSCRYPT_AES_256_CTS)
+	if (len < 16 || (k->mode != FSCRYPT_AES_256_CTS && k->mode != FSCRYPT_AES_128_CTS))
 		return -EUCLEAN;
 	make_iv(k, 0, iv);
-	cipher = EVP_CIPHER_fetch(NULL, "AES-256-CBC-CTS", NULL);
+	cipher = EVP_CIPHER_fetch(
+	    NULL, k->mode == FSCRYPT_AES_256_CTS ? "AES-256-CBC-CTS" : "AES-128-CBC-CTS", NULL);
 	c = EVP_CIPHER_CTX_new();
 	OSSL_PARAM params[] = {
 	    OSSL_PARAM_construct_utf8_string(OSSL_CIPHER_PARAM_CTS_MODE, "CS3", 0),
@@ -314,6 +317,23 @@ int fscrypt_decrypt_name(const struct fscrypt_inode_key *k, const uint8_t *ct, s
 	return (int)strnlen(out, len); /* fname_decrypt: the padding is NULs */
 }
 
+/* ESSIV (crypto/essiv.c, as fscrypt asks for it: essiv(cbc(aes),sha256)): the block's IV,
+ * encrypted with AES-256 under the SHA-256 of the file's key, is the CBC IV. */
+static int essiv(const struct fscrypt_inode_key *k, uint8_t iv[16])
+{
+	uint8_t salt[SHA256_DIGEST_LENGTH];
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	int n = 0, ok;
+
+	SHA256(k->key, k->size, salt);
+	ok = c && EVP_EncryptInit_ex2(c, EVP_aes_256_ecb(), salt, NULL, NULL) == 1 &&
+	     EVP_CIPHER_CTX_set_padding(c, 0) == 1 && EVP_EncryptUpdate(c, iv, &n, iv, 16) == 1 &&
+	     n == 16;
+	EVP_CIPHER_CTX_free(c);
+	OPENSSL_cleanse(salt, sizeof(salt));
+	return ok ? 0 : -EIO;
+}
+
 int fscrypt_decrypt_block(const struct fscrypt_inode_key *k, uint64_t lblk, uint8_t *data,
 			  size_t len)
 {
@@ -325,6 +345,11 @@ int fscrypt_decrypt_block(const struct fscrypt_inode_key *k, uint64_t lblk, uint
 	if (c && k->mode == FSCRYPT_AES_256_XTS)
 		ok = EVP_DecryptInit_ex2(c, EVP_aes_256_xts(), k->key, iv, NULL) == 1 &&
 		     EVP_DecryptUpdate(c, data, &n, data, (int)len) == 1;
+	else if (c && k->mode == FSCRYPT_AES_128_CBC)
+		ok = essiv(k, iv) == 0 &&
+		     EVP_DecryptInit_ex2(c, EVP_aes_128_cbc(), k->key, iv, NULL) == 1 &&
+		     EVP_CIPHER_CTX_set_padding(c, 0) == 1 &&
+		     EVP_DecryptUpdate(c, data, &n, data, (int)len) == 1 && (size_t)n == len;
 	EVP_CIPHER_CTX_free(c);
 	return ok ? 0 : -EIO;
 }

@@ -14,6 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
 START_TEST(nokey_short_names)
 {
 	uint8_t ct[32];
@@ -146,11 +149,18 @@ START_TEST(keyring_and_policies)
 	ck_assert_uint_eq(k.size, 32);
 	ck_assert_int_eq(fscrypt_decrypt_name(&k, ct, 15, out),
 			 -EUCLEAN); /* shorter than a block */
-	/* policies with the key but not decrypted here: DIRECT_KEY (Adiantum), AES-128-CBC */
+	/* AES-128-CBC-ESSIV and AES-128-CTS: 16-byte keys */
+	fscrypt_context_parse(b, v2(b, FSCRYPT_AES_128_CBC, FSCRYPT_AES_128_CTS, 0), &c);
+	memcpy(c.key, r.keys[0].identifier, 16);
+	ck_assert_int_eq(fscrypt_inode_key_get(&r, &c, 12, uuid, false, &k), 0);
+	ck_assert_uint_eq(k.size, 16);
+	ck_assert_int_eq(fscrypt_inode_key_get(&r, &c, 12, uuid, true, &k), 0);
+	ck_assert_uint_eq(k.size, 16);
+	/* policies with the key but not decrypted here: DIRECT_KEY (Adiantum), SM4 */
 	fscrypt_context_parse(b, v2(b, FSCRYPT_ADIANTUM, FSCRYPT_ADIANTUM, 0x04), &c);
 	memcpy(c.key, r.keys[0].identifier, 16);
 	ck_assert_int_eq(fscrypt_inode_key_get(&r, &c, 12, uuid, true, &k), -EOPNOTSUPP);
-	fscrypt_context_parse(b, v2(b, FSCRYPT_AES_128_CBC, FSCRYPT_AES_128_CTS, 0), &c);
+	fscrypt_context_parse(b, v2(b, FSCRYPT_SM4_XTS, FSCRYPT_SM4_CTS, 0), &c);
 	memcpy(c.key, r.keys[0].identifier, 16);
 	ck_assert_int_eq(fscrypt_inode_key_get(&r, &c, 12, uuid, false, &k), -EOPNOTSUPP);
 	fscrypt_inode_key_wipe(&k);
@@ -159,5 +169,33 @@ START_TEST(keyring_and_policies)
 }
 END_TEST
 
+/* A block encrypted as crypto/essiv.c does for fscrypt (CBC under the file key, the IV the
+ * little-endian block number encrypted by AES-256 under SHA-256 of that key) decrypts back. The
+ * kernel's own ciphertext is checked by test_kernel_vm. */
+START_TEST(essiv_block_round_trip)
+{
+	struct fscrypt_inode_key k = {.mode = FSCRYPT_AES_128_CBC, .size = 16};
+	uint8_t salt[32], iv[16] = {0}, plain[4096], data[4096];
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(plain); i++)
+		plain[i] = (uint8_t)(i * 7 + 3);
+	for (int i = 0; i < 16; i++)
+		k.key[i] = (uint8_t)(0xa0 + i);
+	iv[0] = 0x39, iv[1] = 0x05; /* block 0x539 */
+	SHA256(k.key, 16, salt);
+	ck_assert(EVP_EncryptInit_ex2(c, EVP_aes_256_ecb(), salt, NULL, NULL) == 1);
+	EVP_CIPHER_CTX_set_padding(c, 0);
+	ck_assert(EVP_EncryptUpdate(c, iv, &n, iv, 16) == 1 && n == 16);
+	ck_assert(EVP_EncryptInit_ex2(c, EVP_aes_128_cbc(), k.key, iv, NULL) == 1);
+	EVP_CIPHER_CTX_set_padding(c, 0);
+	ck_assert(EVP_EncryptUpdate(c, data, &n, plain, sizeof(plain)) == 1);
+	EVP_CIPHER_CTX_free(c);
+	ck_assert_int_eq(fscrypt_decrypt_block(&k, 0x539, data, sizeof(data)), 0);
+	ck_assert_mem_eq(data, plain, sizeof(plain));
+}
+END_TEST
+
 CHECK_MAIN("fscrypt", nokey_short_names, nokey_long_names_are_hashed, context_parse_and_support,
-	   keyring_and_policies)
+	   keyring_and_policies, essiv_block_round_trip)
