@@ -32,6 +32,9 @@ struct build_ctx {
 	int error;
 	const struct ext2fs_nls_table *fold; /* a casefolded directory's encoding */
 	bool strict;			     /* ... in strict mode */
+	ext2_filsys fs;
+	bool hash_in_dirent; /* encrypted and casefolded: each entry carries its hash */
+	uint32_t stored_hash, stored_minor_hash; /* ... the current entry's */
 };
 
 static uint8_t dtype_of(int ft)
@@ -73,6 +76,40 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
+static bool is_dot_or_dotdot(const char *name, size_t len)
+{
+	return (len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.');
+}
+
+/*
+ * The hash an encrypted and casefolded directory's entry carries after its name (SipHash of
+ * the casefolded plaintext, which only the key could recompute): EXT4_DIRENT_HASHES, read as
+ * htree_dirblock_to_tree and ext4_readdir read it (fs/ext4/namei.c, dir.c). Every entry but "."
+ * and ".." must have room for it in its record (ext4_dir_rec_len); those two have none, and
+ * the kernel reads the 8 bytes after their names anyway — within the block, so here too.
+ */
+static int read_dirent_hash(struct build_ctx *c, const struct ext2_dir_entry *de, int offset,
+			    int blocksize)
+{
+	size_t name_len = (size_t)ext2fs_dirent_name_len(de);
+	size_t at = 8 + ((name_len + EXT2_DIR_ROUND) & ~(size_t)EXT2_DIR_ROUND);
+	const uint8_t *h = (const uint8_t *)de + at;
+	bool dot = is_dot_or_dotdot(de->name, name_len);
+	unsigned int rec_len = 0;
+	uint32_t le[2];
+
+	ext2fs_get_rec_len(c->fs, (struct ext2_dir_entry *)de, &rec_len);
+	if ((!dot && at + EXT2_DIR_ENTRY_HASH_LEN > rec_len) ||
+	    (size_t)offset + at + EXT2_DIR_ENTRY_HASH_LEN > (size_t)blocksize) {
+		c->error = -EUCLEAN; /* "rec_len is too small for name_len" */
+		return -1;
+	}
+	memcpy(le, h, sizeof(le));
+	c->stored_hash = ext2fs_le32_to_cpu(le[0]);
+	c->stored_minor_hash = ext2fs_le32_to_cpu(le[1]);
+	return 0;
+}
+
 static int collect_entry(ext2_ino_t dir, int entry, struct ext2_dir_entry *de, int offset,
 			 int blocksize, char *buf, void *priv)
 {
@@ -82,11 +119,11 @@ static int collect_entry(ext2_ino_t dir, int entry, struct ext2_dir_entry *de, i
 
 	(void)dir;
 	(void)entry;
-	(void)offset;
-	(void)blocksize;
 	(void)buf;
 	if (de->inode == 0)
 		return 0;
+	if (c->hash_in_dirent && read_dirent_hash(c, de, offset, blocksize) != 0)
+		return DIRENT_ABORT;
 	if (c->count >= DIR_MAX_ENTRIES ||
 	    grow((void **)&c->ent, &c->cap, c->count + 1, sizeof(*c->ent)) ||
 	    grow((void **)&c->names, &c->names_cap, c->names_len + (size_t)name_len + 1, 1)) {
@@ -100,6 +137,8 @@ static int collect_entry(ext2_ino_t dir, int entry, struct ext2_dir_entry *de, i
 	e->name_len = (uint16_t)name_len;
 	e->type = c->filetype ? dtype_of(ext2fs_dirent_file_type(de)) : DT_UNKNOWN;
 	e->seq = (uint32_t)c->count;
+	e->hash = c->stored_hash;
+	e->minor_hash = c->stored_minor_hash;
 	memcpy(c->names + c->names_len, de->name, (size_t)name_len);
 	c->names[c->names_len + (size_t)name_len] = '\0';
 	c->names_len += (size_t)name_len + 1;
@@ -148,6 +187,8 @@ static void sort_like_kernel(ext2_filsys fs, const struct ext2_inode *inode, str
 			e->hash = e->name_len == 1 ? 0 : 2;
 			continue;
 		}
+		if (c->hash_in_dirent)
+			continue; /* stored in the entry, read by collect_entry */
 		ext2fs_dirhash2(version, name, e->name_len, fs->encoding,
 				inode->i_flags & EXT4_CASEFOLD_FL, sb->s_hash_seed, &h, &minor);
 		e->hash = h;
@@ -155,11 +196,6 @@ static void sort_like_kernel(ext2_filsys fs, const struct ext2_inode *inode, str
 	}
 	if (c->count > 1) /* an empty (corrupt) directory has no array at all */
 		qsort(c->ent, c->count, sizeof(*c->ent), cmp_hash_order);
-}
-
-static bool is_dot_or_dotdot(const char *name, size_t len)
-{
-	return (len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.');
 }
 
 /*
@@ -218,10 +254,14 @@ static int show_encrypted_names(struct image *img, uint32_t ino, struct build_ct
 	struct fscrypt_inode_key key;
 	int rc = fscrypt_inode_key(img, ino, false, &key);
 
-	if (rc == 0)
+	if (rc == 0) {
 		rc = rewrite_encrypted_names(c, &key, hashed);
-	else if (rc != -ENODATA && rc != -EIO)
+	} else if (rc != -ENODATA && rc != -EIO) {
 		rc = rewrite_encrypted_names(c, NULL, hashed);
+		/* no-key names match byte for byte, never folded (fscrypt_match_name) */
+		c->fold = NULL;
+		c->strict = false;
+	}
 	fscrypt_inode_key_wipe(&key);
 	return rc;
 }
@@ -338,18 +378,18 @@ int dir_listing_build(struct image *img, uint32_t ino, struct dir_listing **out)
 			c.fold = image_fs(img)->encoding;
 		c.strict =
 		    c.fold && (image_fs(img)->super->s_encoding_flags & EXT4_ENC_STRICT_MODE_FL);
+		c.fs = image_fs(img);
+		c.hash_in_dirent = ext4_hash_in_dirent(&inode);
 		err = ext2fs_dir_iterate2(image_fs(img), ino, 0, NULL, collect_entry, &c);
 		rc = c.error ? c.error : (err ? -EIO : 0);
 		hint_inodes(img, &c);
 		bool hashed = kernel_reads_in_hash_order(image_fs(img), &inode);
 		if (rc == 0 && hashed)
 			sort_like_kernel(image_fs(img), &inode, &c);
-		/* An encrypted and casefolded directory hashes with SipHash over the plaintext,
-		 * stored in each entry: not read here, so refused rather than misordered. */
+		/* an encrypted and casefolded directory's no-key names carry the stored hash
+		 * whichever way the kernel reads it (ext4_readdir, htree_dirblock_to_tree) */
 		if (rc == 0 && (inode.i_flags & EXT4_ENCRYPT_FL))
-			rc = (inode.i_flags & EXT4_CASEFOLD_FL)
-				 ? -EIO
-				 : show_encrypted_names(img, ino, &c, hashed);
+			rc = show_encrypted_names(img, ino, &c, hashed || c.hash_in_dirent);
 	}
 	image_unlock(img);
 	if (rc == 0)
