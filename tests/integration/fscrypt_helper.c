@@ -10,8 +10,15 @@
  *   fscrypt_helper set_policy DIR v1 DESC [FLAGS [CONTENTS FILENAMES]]
  *                                                       ... or a v1 one; modes default to
  *                                                       AES-256-XTS and AES-256-CTS
+ *   fscrypt_helper casefold DIR                         sets an empty DIR's casefold flag
+ *                                                       (chattr +F, for a busybox guest)
+ *   fscrypt_helper readdir DIR                          prints DIR's names in the order
+ *                                                       getdents gives them, "." and ".."
+ *                                                       included, one line
  */
+#include <dirent.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <linux/fscrypt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,8 +100,36 @@ static int set_policy(const char *path, const char *version, const char *key, co
 	return rc ? die("FS_IOC_SET_ENCRYPTION_POLICY") : 0;
 }
 
+static int casefold(const char *path)
+{
+	int dir = open(path, O_RDONLY | O_DIRECTORY), flags = 0;
+
+	if (dir < 0 || ioctl(dir, FS_IOC_GETFLAGS, &flags) != 0)
+		return die(path);
+	flags |= FS_CASEFOLD_FL;
+	return ioctl(dir, FS_IOC_SETFLAGS, &flags) != 0 ? die("FS_IOC_SETFLAGS") : 0;
+}
+
+static int list(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+
+	if (!d)
+		return die(path);
+	while ((e = readdir(d)))
+		printf("%s/", e->d_name);
+	printf("\n");
+	closedir(d);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[1], "readdir") == 0)
+		return list(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "casefold") == 0)
+		return casefold(argv[2]);
 	if (argc >= 4 && strcmp(argv[1], "add_key") == 0)
 		return add_key(argv[2], argv[3], NULL);
 	if (argc >= 5 && strcmp(argv[1], "add_key_v1") == 0)
