@@ -4,8 +4,8 @@
 # (128–256 KiB, 1 KiB blocks) valid filesystems, one per feature set, each holding what the
 # parsers read — regular, sparse and indirect-mapped files, a fragmented file with a depth-1
 # extent tree, fast and slow symlinks, a fifo, xattrs in the inode and in a block, an ACL,
-# inline data, an htree directory with non-ASCII names. The committed seeds were made by this
-# script; re-run it only to change them.
+# inline data, an htree directory with non-ASCII names, an encrypted and casefolded one. The
+# committed seeds were made by this script; re-run it only to change them.
 # usage: scripts/make-fuzz-seeds.sh [OUTDIR]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -73,6 +73,31 @@ echo x >"$work/x"
 	for i in $(seq -w 1 60); do echo "write $work/x cf/Name-$i-ÄßÇ-$(printf 'l%.0s' $(seq 1 20))"; done
 } | debugfs -w -f - "$out/ext4-casefold" >/dev/null 2>&1
 e2fsck -fyD "$out/ext4-casefold" >/dev/null 2>&1 || true
+
+# An encrypted and casefolded directory, whose entries carry their hashes, indexed (60 names in
+# 1 KiB blocks), and an AES-128-CBC-ESSIV file: made by Debian's kernel in a virtual machine
+# (scripts/kernel-vm.sh), as nothing else here can make them. Without the key, as fuzzed.
+rm -f "$out/ext4-encrypt-casefold"
+mkfs.ext4 -q -F -b 1024 -N 128 -O encrypt,casefold,^has_journal "$out/ext4-encrypt-casefold" 256K >/dev/null
+mkdir -p "$work/guest"
+cc -static -O2 -o "$work/guest/fscrypt_helper" "$here/tests/integration/fscrypt_helper.c"
+head -c 64 /dev/urandom >"$work/guest/key"
+cat >"$work/guest/run.sh" <<'GUEST'
+set -eu
+mkdir -p /mnt
+mount -t ext4 /dev/vda /mnt
+id=$(./fscrypt_helper add_key /mnt key)
+mkdir /mnt/cf /mnt/essiv
+./fscrypt_helper set_policy /mnt/cf v2 "$id" 0x02
+./fscrypt_helper casefold /mnt/cf
+for i in $(seq -w 1 60); do echo x >"/mnt/cf/Name-$i-ÄßÇ"; done
+ln -s target /mnt/cf/Link
+./fscrypt_helper set_policy /mnt/essiv v2 "$id" 0x00 5 6
+head -c 3000 /dev/urandom >/mnt/essiv/f
+umount /mnt
+GUEST
+"$here/scripts/kernel-vm.sh" "$work/guest" "$work/guest-out" "$out/ext4-encrypt-casefold"
+[ "$(cat "$work/guest-out/rc")" = 0 ] || { cat "$work/guest-out/guest.log" >&2; exit 1; }
 
 for f in "$out"/*; do
 	e2fsck -fn "$f" >/dev/null 2>&1 || { echo "seed $f does not pass e2fsck" >&2; exit 1; }
