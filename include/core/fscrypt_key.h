@@ -61,6 +61,7 @@ struct fscrypt_inode_key {
 	uint64_t iv_high; /* IV_INO_LBLK_64: the inode number, in the IV's high 32 bits */
 	bool lblk32;	  /* IV_INO_LBLK_32: the IV is (hashed_ino + block) mod 2^32 */
 	uint32_t hashed_ino;
+	uint8_t essiv_salt[32]; /* AES-128-CBC contents: SHA-256 of `key`, ESSIV's AES-256 key */
 };
 
 /*

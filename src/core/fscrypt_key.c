@@ -268,6 +268,8 @@ int fscrypt_inode_key_get(const struct fscrypt_keyring *ring, const struct fscry
 	} else {
 		rc = hkdf(mk, HKDF_CONTEXT_PER_FILE_ENC_KEY, ctx->nonce, 16, out->key, out->size);
 	}
+	if (rc == 0 && mode == FSCRYPT_AES_128_CBC)
+		SHA256(out->key, out->size, out->essiv_salt);
 	if (rc)
 		fscrypt_inode_key_wipe(out);
 	return rc;
@@ -321,16 +323,13 @@ int fscrypt_decrypt_name(const struct fscrypt_inode_key *k, const uint8_t *ct, s
  * encrypted with AES-256 under the SHA-256 of the file's key, is the CBC IV. */
 static int essiv(const struct fscrypt_inode_key *k, uint8_t iv[16])
 {
-	uint8_t salt[SHA256_DIGEST_LENGTH];
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
 	int n = 0, ok;
 
-	SHA256(k->key, k->size, salt);
-	ok = c && EVP_EncryptInit_ex2(c, EVP_aes_256_ecb(), salt, NULL, NULL) == 1 &&
+	ok = c && EVP_EncryptInit_ex2(c, EVP_aes_256_ecb(), k->essiv_salt, NULL, NULL) == 1 &&
 	     EVP_CIPHER_CTX_set_padding(c, 0) == 1 && EVP_EncryptUpdate(c, iv, &n, iv, 16) == 1 &&
 	     n == 16;
 	EVP_CIPHER_CTX_free(c);
-	OPENSSL_cleanse(salt, sizeof(salt));
 	return ok ? 0 : -EIO;
 }
 
