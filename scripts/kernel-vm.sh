@@ -78,7 +78,7 @@ EOF
 
 make_initramfs() { # DIR
 	local root=$1 mods=$cache/root/lib/modules/$kver p
-	mkdir -p "$root"/{bin,proc,sys,dev,out,lib/modules/"$kver"}
+	mkdir -p "$root"/{bin,proc,sys,dev,out,tmp,lib/modules/"$kver"}
 	cp /bin/busybox "$root/bin/busybox"
 	cp -r "$guest" "$root/guest"
 	cp "$mods"/modules.{dep,alias,builtin} "$root/lib/modules/$kver/" 2>/dev/null || true
