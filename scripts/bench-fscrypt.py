@@ -115,13 +115,30 @@ def cell(r, base=None):
     return s
 
 
+def kernel_drivers():
+    """The implementations this kernel chose for the fscrypt modes (instantiated by the runs)."""
+    found, name = {}, None
+    for line in open("/proc/crypto"):
+        k, _, v = (x.strip() for x in line.partition(":"))
+        if k == "name":
+            name = v
+        elif k == "driver" and name in ("xts(aes)", "essiv(cbc(aes),sha256)"):
+            found.setdefault(name, v)
+    return found
+
+
 def write_report(a, res):
     kernel = subprocess.run(["uname", "-r"], capture_output=True, text=True).stdout.strip()
+    drivers = kernel_drivers()
     lines = ["# Reading encrypted files: ext4pager -o key=FILE against the kernel", "",
              "Made by `scripts/bench-fscrypt.sh`; do not edit. Cold (caches dropped, fresh "
              f"mounts), best of {a.runs}; the ratio is to the kernel in the same row. "
              f"Kernel: {kernel}; {os.cpu_count()} CPUs. Every run's bytes were checked against "
-             "the SHA-256 Debian's kernel read back when it wrote them.", ""]
+             "the SHA-256 Debian's kernel read back when it wrote them.", "",
+             f"The kernel's AES-256-XTS here is `{drivers.get('xts(aes)', 'none')}`, its "
+             f"ESSIV `{drivers.get('essiv(cbc(aes),sha256)', 'none (no essiv template)')}`; "
+             "ext4pager decrypts with OpenSSL's libcrypto, with AES-NI where the CPU has it.",
+             ""]
     for key, title, _ in WORKLOADS:
         lines += [f"## {title}", "",
                   "| policy | kernel (loop, key added) | ext4pager (-o key) | ext4pager daemon CPU"
