@@ -29,7 +29,7 @@ timeout=${KERNEL_VM_TIMEOUT:-600}
 # The modules the guest loads, with their dependencies: the disks, ext4, and every crypto
 # template fscrypt asks for (the kernel's own request_module works too, but loading them first
 # keeps a missing one a clear failure here).
-modules="virtio_pci virtio_blk crc32c_generic ext4 essiv cts xts ecb sha512_generic"
+modules="virtio_pci virtio_blk crc32c_generic ext4 essiv cts xts ecb sha512_generic chacha_generic nhpoly1305 adiantum"
 
 die() { echo "kernel-vm: $*" >&2; exit 1; }
 

@@ -10,6 +10,8 @@
 # tools, must come out byte for byte: every path in readdir order with its inode, size, mode,
 # links, owner and times; every file's SHA-256 or its error; every symlink's target; every
 # directory's getdents order; and lookups of other spellings in the casefolded directories.
+# A second image holds Adiantum directories (with and without DIRECT_KEY), a mode ext4pager does
+# not decrypt: with the key given, it must still show exactly the kernel's no-key view.
 source "$(dirname "$0")/lib.sh"
 need_root
 set +e
@@ -27,8 +29,10 @@ head -c 64 /dev/urandom >"$guest/key1"
 python3 -c 'import hashlib, sys; k = open(sys.argv[1], "rb").read(); print(hashlib.sha512(hashlib.sha512(k).digest()).hexdigest()[:16])' \
 	"$guest/key1" >"$guest/key1.desc"
 mkfs.ext4 -q -F -b 4096 -O encrypt,casefold,stable_inodes "$img" 64M >/dev/null
+adiantum=$WORK/adiantum.img
+mkfs.ext4 -q -F -b 4096 -O encrypt "$adiantum" 32M >/dev/null
 
-if ! "$REPO/scripts/kernel-vm.sh" "$guest" "$out" "$img"; then
+if ! "$REPO/scripts/kernel-vm.sh" "$guest" "$out" "$img" "$adiantum"; then
 	fail "Debian's kernel did not run the guest"
 	finish
 fi
@@ -42,13 +46,13 @@ e2fsck -fn "$img" >"$WORK/fsck.txt" 2>&1 && pass "e2fsck -fn: the guest left a c
 sum=$(sha256sum <"$img")
 /bin/busybox --install -s "$WORK/bb"
 
-# compare_listing NAME EXPECTED: ext4pager's listing of $f against the guest's
+# compare_listing NAME EXPECTED [LOOKUPS]: ext4pager's listing of $f against the guest's
 compare_listing() {
 	local name=$1 expected=$2 got=$WORK/listing.txt paths
-	PATH=$WORK/bb HELPER=$helper /bin/busybox sh "$HERE/vm_guest/listing.sh" "$f" "$out/lookups.txt" >"$got" 2>&1
+	PATH=$WORK/bb HELPER=$helper /bin/busybox sh "$HERE/vm_guest/listing.sh" "$f" ${3:+"$3"} >"$got" 2>&1
 	paths=$(sed '/^== contents/q' "$expected" | grep -c '^\./')
 	if cmp -s "$expected" "$got"; then
-		pass "$name: identical to Debian's kernel ($paths paths, $(grep -c ': [0-9]*$' "$got") lookups that find)"
+		pass "$name: identical to Debian's kernel ($paths paths${3:+, $(grep -c ': [0-9]*$' "$got") lookups that find})"
 	else
 		fail "$name: differs from Debian's kernel (< kernel, > ext4pager):"
 		diff "$expected" "$got" | head -20
@@ -56,7 +60,7 @@ compare_listing() {
 }
 
 if mount_fuse "$img" "$f" -o key="$guest/key2",key="$guest/key1"; then
-	compare_listing "with the keys" "$out/withkey.txt"
+	compare_listing "with the keys" "$out/withkey.txt" "$out/lookups.txt"
 	# what listing.sh reads with read(2), mmap must see too
 	python3 - "$f" >"$WORK/mmap.txt" 2>&1 <<'EOF'
 import mmap, os, sys
@@ -82,8 +86,22 @@ EOF
 	unmount_fuse "$f"
 fi
 if mount_fuse "$img" "$f"; then
-	compare_listing "without keys (the no-key view)" "$out/nokey.txt"
+	compare_listing "without keys (the no-key view)" "$out/nokey.txt" "$out/lookups.txt"
 	unmount_fuse "$f"
 fi
-[ "$(sha256sum <"$img")" = "$sum" ] && pass "image unchanged" || fail "image changed"
+asum=$(sha256sum <"$adiantum")
+for key in "" "$guest/key2"; do
+	label="Adiantum, without the key"
+	[ -z "$key" ] || label="Adiantum, with the key"
+	if mount_fuse "$adiantum" "$f" ${key:+-o key="$key"}; then
+		compare_listing "$label: the kernel's no-key view" "$out/adiantum-nokey.txt"
+		stats=$("$EXT4PAGER" --stats "$f")
+		[ -z "$key" ] || [[ $stats != *"fscrypt_unsupported_policies 0"* ]] &&
+			pass "$label: --stats $(grep unsupported <<<"$stats")" ||
+			fail "$label: not counted as unsupported"
+		unmount_fuse "$f"
+	fi
+done
+[ "$(sha256sum <"$img")" = "$sum" ] && [ "$(sha256sum <"$adiantum")" = "$asum" ] &&
+	pass "images unchanged" || fail "an image changed"
 finish

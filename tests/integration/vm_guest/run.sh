@@ -4,9 +4,9 @@
 # On /dev/vda (an empty ext4 with encrypt, casefold and stable_inodes) it makes what the host's
 # kernel cannot: AES-128-CBC-ESSIV/AES-128-CTS directories (v1 and v2; the IV_INO_LBLK flags take
 # AES-256-XTS only, fscrypt_supported_v2_policy), and casefolded directories, plain and
-# encrypted. Then it records the kernel's
-# own view of them with listing.sh on a read-only mount: with the keys (/out/withkey.txt) and,
-# after a fresh mount, without them (/out/nokey.txt); lookups.txt lists the lookups tried.
+# encrypted. Then it records the kernel's own view of them with listing.sh on a read-only mount:
+# with the keys (/out/withkey.txt) and, after a fresh mount, without them (/out/nokey.txt);
+# lookups.txt lists the lookups tried. On /dev/vdb, Adiantum directories (below).
 set -eu
 trap '[ $? = 0 ] || dmesg | tail -3' EXIT
 mkdir -p /mnt
@@ -73,4 +73,20 @@ HELPER=/guest/fscrypt_helper sh ./listing.sh /mnt /out/lookups.txt >/out/withkey
 umount /mnt
 mount -t ext4 -o ro /dev/vda /mnt # the keys went with the last mount
 HELPER=/guest/fscrypt_helper sh ./listing.sh /mnt /out/lookups.txt >/out/nokey.txt
+umount /mnt
+
+# /dev/vdb: Adiantum, a mode ext4pager does not decrypt (OpenSSL has no Adiantum), with and
+# without DIRECT_KEY. Only the kernel's no-key view is recorded (/out/adiantum-nokey.txt):
+# ext4pager shows it with the key given too.
+mount -t ext4 /dev/vdb /mnt
+id=$(./fscrypt_helper add_key /mnt key2)
+for d in adiantum adiantum-direct; do
+	mkdir /mnt/$d
+	if [ $d = adiantum ]; then flags=0x01; else flags=0x04; fi
+	./fscrypt_helper set_policy /mnt/$d v2 "$id" $flags 9 9
+	tree /mnt/$d
+done
+umount /mnt
+mount -t ext4 -o ro /dev/vdb /mnt
+HELPER=/guest/fscrypt_helper sh ./listing.sh /mnt >/out/adiantum-nokey.txt
 umount /mnt
