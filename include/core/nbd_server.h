@@ -20,6 +20,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* The fd a server reads nbd_server_start's secret on (fd 3 is the listening socket). */
+#define NBD_SERVER_SECRET_FD 4
+
 struct nbd_server {
 	pid_t pid;	  /* the server; 0 when none */
 	int pidfd;	  /* readable once it has exited; -1 when none */
@@ -30,11 +33,12 @@ struct nbd_server {
 
 /*
  * Starts argv[0] (searched in PATH) with a listening socket. `package` names the Debian
- * package that provides it, for the refusal when it is missing. Returns 0, or a negative errno
- * with a one-line reason.
+ * package that provides it, for the refusal when it is missing. `secret`, when not NULL, is
+ * readable (with a newline) on the server's fd NBD_SERVER_SECRET_FD, a pipe: kept off its
+ * command line (nbdkit's password=-4). Returns 0, or a negative errno with a one-line reason.
  */
-int nbd_server_start(struct nbd_server *srv, char *const argv[], const char *package, char *why,
-		     size_t why_len);
+int nbd_server_start(struct nbd_server *srv, char *const argv[], const char *package,
+		     const char *secret, char *why, size_t why_len);
 /* A new connection to the server (a socket the caller owns), or a negative errno. */
 int nbd_server_connect(struct nbd_server *srv);
 /* Removes the socket and its directory: no further connections. */

@@ -100,15 +100,19 @@ static void write_pid(char *digits, size_t width, pid_t v)
 }
 
 static void exec_child(const char *program, char *const argv[], char **env, char *pid_digits,
-		       int listen_fd)
+		       int listen_fd, int secret_fd)
 {
 	int null = open("/dev/null", O_RDONLY);
+	/* out of the way of fds 3 and 4 first (F_DUPFD leaves close-on-exec off) */
+	int secret = secret_fd >= 0 ? fcntl(secret_fd, F_DUPFD, 10) : -1;
 
 	if (null >= 0 && null != STDIN_FILENO)
 		dup2(null, STDIN_FILENO);
 	if (listen_fd == LISTEN_FD)
 		fcntl(LISTEN_FD, F_SETFD, 0);
 	else if (dup2(listen_fd, LISTEN_FD) < 0)
+		_exit(127);
+	if (secret >= 0 && (dup2(secret, NBD_SERVER_SECRET_FD) < 0 || close(secret) != 0))
 		_exit(127);
 	write_pid(pid_digits, 20, getpid());
 	execve(program, argv, env);
@@ -122,7 +126,7 @@ static void exec_child(const char *program, char *const argv[], char **env, char
  * server's pid, or -errno.
  */
 static pid_t spawn_detached(const char *program, char *const argv[], char **env, char *pid_digits,
-			    int listen_fd)
+			    int listen_fd, int secret_fd)
 {
 	int report[2];
 	pid_t mid, server = -1;
@@ -136,7 +140,7 @@ static pid_t spawn_detached(const char *program, char *const argv[], char **env,
 			/* Exec only once reparented (exit_notify follows the middle's exit). */
 			for (int i = 0; i < 5000 && getppid() == me; i++)
 				usleep(1000);
-			exec_child(program, argv, env, pid_digits, listen_fd);
+			exec_child(program, argv, env, pid_digits, listen_fd, secret_fd);
 		}
 		if (write(report[1], &grandchild, sizeof(grandchild)) != sizeof(grandchild))
 			_exit(1);
@@ -152,12 +156,30 @@ static pid_t spawn_detached(const char *program, char *const argv[], char **env,
 	return mid < 0 ? -errno : (server > 0 ? server : -ECHILD);
 }
 
-int nbd_server_start(struct nbd_server *srv, char *const argv[], const char *package, char *why,
-		     size_t why_len)
+/* A pipe holding `data` and a newline, write end closed: the server's NBD_SERVER_SECRET_FD.
+ * -errno on failure (the data must fit the pipe's buffer: a password does). */
+static int secret_pipe(const char *data)
+{
+	int fds[2];
+	size_t len = strlen(data);
+
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		return -errno;
+	if (write(fds[1], data, len) != (ssize_t)len || write(fds[1], "\n", 1) != 1) {
+		close(fds[0]);
+		close(fds[1]);
+		return -EIO;
+	}
+	close(fds[1]);
+	return fds[0];
+}
+
+int nbd_server_start(struct nbd_server *srv, char *const argv[], const char *package,
+		     const char *secret, char *why, size_t why_len)
 {
 	char program[PATH_MAX], pid_slot[32] = "LISTEN_PID=";
 	char **env;
-	int listen_fd, rc = 0;
+	int listen_fd, secret_fd = -1, rc = 0;
 	pid_t pid;
 
 	memset(srv, 0, sizeof(*srv));
@@ -169,12 +191,14 @@ int nbd_server_start(struct nbd_server *srv, char *const argv[], const char *pac
 	}
 	listen_fd = listen_on(srv);
 	env = activation_env(pid_slot);
-	if (listen_fd < 0 || !env) {
-		rc = listen_fd < 0 ? listen_fd : -ENOMEM;
+	if (secret)
+		secret_fd = secret_pipe(secret);
+	if (listen_fd < 0 || !env || (secret && secret_fd < 0)) {
+		rc = listen_fd < 0 ? listen_fd : !env ? -ENOMEM : secret_fd;
 		snprintf(why, why_len, "cannot make a socket for %s: %s", argv[0], strerror(-rc));
 	} else {
-		pid =
-		    spawn_detached(program, argv, env, pid_slot + strlen("LISTEN_PID="), listen_fd);
+		pid = spawn_detached(program, argv, env, pid_slot + strlen("LISTEN_PID="),
+				     listen_fd, secret_fd);
 		if (pid < 0) {
 			rc = pid;
 			snprintf(why, why_len, "cannot start %s: %s", argv[0], strerror(-rc));
@@ -186,6 +210,8 @@ int nbd_server_start(struct nbd_server *srv, char *const argv[], const char *pac
 	free(env);
 	if (listen_fd >= 0)
 		close(listen_fd); /* the server has its copy */
+	if (secret_fd >= 0)
+		close(secret_fd);
 	if (rc)
 		nbd_server_stop(srv);
 	return rc;

@@ -4,6 +4,7 @@
 #include "nbd_server.h"
 #include "nbd_source.h"
 #include "sparse_source.h"
+#include "url.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -71,15 +72,15 @@ static const char *detect(struct byte_source *file)
 	return "raw";
 }
 
-/* Starts a server for `argv` and connects to it. */
-static int open_served(char *const argv[], const char *package, const char *kind, const char *name,
-		       const struct source_options *o, struct byte_source **out, char *why,
-		       size_t why_len)
+/* Starts a server for `argv` (with `secret` on its stdin, or none) and connects to it. */
+static int open_served(char *const argv[], const char *package, const char *secret,
+		       const char *kind, const char *name, const struct source_options *o,
+		       struct byte_source **out, char *why, size_t why_len)
 {
 	struct nbd_source_options no = {.timeout = o->timeout, .connections = o->connections};
 	struct nbd_server srv;
 	char reason[384];
-	int rc = nbd_server_start(&srv, argv, package, reason, sizeof(reason));
+	int rc = nbd_server_start(&srv, argv, package, secret, reason, sizeof(reason));
 
 	if (rc == 0)
 		rc = nbd_source_open_server(&srv, kind, &no, out, reason, sizeof(reason));
@@ -98,25 +99,45 @@ static int open_qemu(const char *path, const char *format, const struct source_o
 	snprintf(fmt, sizeof(fmt), "--format=%s", format);
 	snprintf(shared, sizeof(shared), "--shared=%u", conns);
 	snprintf(kind, sizeof(kind), "%s via qemu-nbd", format);
-	return open_served(argv, "qemu-utils", kind, path, o, out, why, why_len);
+	return open_served(argv, "qemu-utils", NULL, kind, path, o, out, why, why_len);
 }
 
+/* nbdkit's curl plugin on `url`. Credentials in the URL go to it as user= and, for the
+ * password, password=-FD on a pipe: neither its command line nor a message shows them. */
 static int open_http(const char *url, const struct source_options *o, struct byte_source **out,
 		     char *why, size_t why_len)
 {
-	char timeout[32], *url_param;
-	int rc;
-
-	if (asprintf(&url_param, "url=%s", url) < 0)
-		return -ENOMEM;
-	snprintf(timeout, sizeof(timeout), "timeout=%u", o->timeout ? o->timeout : 30);
+	struct url_parts parts;
+	char timeout[32], secret_param[32], *url_param = NULL, *user_param = NULL;
+	char *shown = url_redacted(url);
+	int rc = url_split(url, &parts);
 	/* exitlast: the server leaves with its last connection, even if the daemon is killed;
 	 * protocols: a redirect cannot turn the URL into file:// on this machine. */
-	char *argv[] = {"nbdkit", "--readonly", "--foreground",		"--filter=exitlast",
-			"curl",	  url_param,	"protocols=http,https", timeout,
-			NULL};
-	rc = open_served(argv, "nbdkit", "http via nbdkit curl", url, o, out, why, why_len);
+	char *argv[11] = {"nbdkit", "--readonly",    "--foreground",	     "--filter=exitlast",
+			  "curl",   NULL /* url= */, "protocols=http,https", timeout};
+	size_t n = 8;
+
+	if (rc == 0 && shown && asprintf(&url_param, "url=%s", parts.bare) >= 0 &&
+	    (!parts.user || asprintf(&user_param, "user=%s", parts.user) >= 0)) {
+		argv[5] = url_param;
+		snprintf(timeout, sizeof(timeout), "timeout=%u", o->timeout ? o->timeout : 30);
+		if (user_param)
+			argv[n++] = user_param;
+		if (parts.password) {
+			snprintf(secret_param, sizeof(secret_param), "password=-%d",
+				 NBD_SERVER_SECRET_FD);
+			argv[n++] = secret_param;
+		}
+		rc = open_served(argv, "nbdkit", parts.password, "http via nbdkit curl", shown, o,
+				 out, why, why_len);
+	} else {
+		rc = -ENOMEM;
+		snprintf(why, why_len, "out of memory");
+	}
 	free(url_param);
+	free(user_param);
+	free(shown);
+	url_parts_free(&parts);
 	return rc;
 }
 
@@ -157,7 +178,8 @@ static int layer_remote(const char *name, const struct source_options *o, struct
 	uint8_t head[4];
 	char reason[256];
 	bool sparse = o->format && strcmp(o->format, "sparse") == 0;
-	int rc;
+	char *shown = url_redacted(name); /* a URL's password stays out of messages */
+	int rc = 0;
 
 	if (o->format && qemu_format(o->format)) {
 		byte_source_close(*src);
@@ -165,16 +187,17 @@ static int layer_remote(const char *name, const struct source_options *o, struct
 		    why, why_len,
 		    "%s: format=%s is read from local files only (convert it, or serve it with "
 		    "qemu-nbd and give its nbd:// URI)",
-		    name, o->format);
+		    shown ? shown : "", o->format);
+		free(shown);
 		return -EINVAL;
 	}
 	if (!o->format && byte_source_pread(*src, head, sizeof(head), 0) == 0)
 		sparse = sparse_source_detect(head, sizeof(head));
-	if (!sparse)
-		return 0;
-	rc = sparse_source_open(*src, src, reason, sizeof(reason));
+	if (sparse)
+		rc = sparse_source_open(*src, src, reason, sizeof(reason));
 	if (rc)
-		snprintf(why, why_len, "%s: %s", name, reason);
+		snprintf(why, why_len, "%s: %s", shown ? shown : "", reason);
+	free(shown);
 	return rc;
 }
 

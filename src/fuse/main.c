@@ -9,6 +9,7 @@
 #include "source.h"
 #include "run_mode.h"
 #include "session.h"
+#include "url.h"
 
 #include "ext4pager_version.h" /* EXT4PAGER_COMMIT, generated at build time */
 
@@ -99,16 +100,42 @@ static int dispatch(const struct options *o)
 	return daemon_mode(o, image_path);
 }
 
+/*
+ * Any user can read /proc/PID/cmdline, so a URL's password in an argument does not stay there:
+ * the argument is copied for the parser (argv[i] then points at the copy) and the bytes the
+ * kernel shows are overwritten with the URL without its password. Returns the copies to free.
+ */
+static char **hide_passwords(int argc, char **argv)
+{
+	char **copies = calloc((size_t)argc + 1, sizeof(*copies));
+
+	for (int i = 1; copies && i < argc; i++) {
+		char *shown = url_redacted(argv[i]);
+		size_t len = strlen(argv[i]);
+		if (shown && strcmp(shown, argv[i]) != 0 && (copies[i] = strdup(argv[i]))) {
+			memset(argv[i], 0, len);
+			memcpy(argv[i], shown, strlen(shown)); /* shorter than what it replaces */
+			argv[i] = copies[i];
+		}
+		free(shown);
+	}
+	return copies;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
 	char why[512];
 	int status;
+	char **copies = hide_passwords(argc, argv);
 
 	if (options_parse(argc, argv, &o, why, sizeof(why)) != 0)
 		status = session_fail("%s", why);
 	else
 		status = dispatch(&o);
 	options_free(&o);
+	for (int i = 0; copies && i < argc; i++)
+		free(copies[i]);
+	free(copies);
 	return status;
 }

@@ -6,6 +6,7 @@
 #include "partition.h"
 #include "source.h"
 #include "transport.h"
+#include "url.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -43,9 +44,12 @@ static void append_escaped(char *dst, size_t cap, const char *s)
 static void build_fuse_options(const struct options *o, const char *image_path, bool uring,
 			       char *buf, size_t cap)
 {
+	char *shown = url_redacted(image_path); /* /proc/mounts is world-readable */
+
 	snprintf(buf, cap, "ro,default_permissions,%ssubtype=ext4pager,fsname=",
 		 uring ? "io_uring," : "");
-	append_escaped(buf, cap, o->fsname ? o->fsname : image_path);
+	append_escaped(buf, cap, o->fsname ? o->fsname : shown ? shown : "ext4pager");
+	free(shown);
 	if (o->allow_other)
 		strncat(buf, ",allow_other", cap - strlen(buf) - 1);
 	if (o->auto_unmount && !auto_unmount_by_daemon())
@@ -67,8 +71,10 @@ static int open_window(const struct options *o, const char *name, struct image_o
 	int rc = source_open(name, &so, src, why, why_len);
 
 	if (rc == 0 && o->partition) {
-		rc = partition_find(*src, name, o->partition, &io->offset, &io->size_limit, why,
-				    why_len);
+		char *shown = url_redacted(name); /* names only the image in messages */
+		rc = partition_find(*src, shown ? shown : "image", o->partition, &io->offset,
+				    &io->size_limit, why, why_len);
+		free(shown);
 		if (rc)
 			byte_source_close(*src);
 	}
@@ -85,9 +91,13 @@ static void explain_disk(const struct options *o, const char *name, char *why, s
 	struct byte_source *src;
 	char ignored[256];
 
+	char *shown;
+
 	if (source_open(name, &so, &src, ignored, sizeof(ignored)) != 0)
 		return;
-	partition_explain_disk(src, name, why, why_len);
+	shown = url_redacted(name);
+	partition_explain_disk(src, shown ? shown : "image", why, why_len);
+	free(shown);
 	byte_source_close(src);
 }
 
@@ -98,12 +108,16 @@ static int open_image(struct session *s, const struct options *o, const char *na
 	struct byte_source *src;
 	char why[1024];
 	int rc = open_window(o, name, &io, &src, why, sizeof(why));
+	char *shown = url_redacted(name); /* a URL's password stays out of messages */
 
-	if (rc)
+	if (rc) {
+		free(shown);
 		return session_fail("%s", why);
-	rc = image_open_source(src, name, &io, &s->ctx.img, why, sizeof(why));
+	}
+	rc = image_open_source(src, shown ? shown : "image", &io, &s->ctx.img, why, sizeof(why));
 	if (rc == -EINVAL && !o->partition && !o->offset)
 		explain_disk(o, name, why, sizeof(why));
+	free(shown);
 	for (int i = 0; rc == 0 && i < o->nkeys; i++)
 		rc = image_add_key_file(s->ctx.img, o->keys[i], why, sizeof(why));
 	if (rc)

@@ -4,8 +4,10 @@
 not), for the https/http source tests: nbdkit's curl plugin needs byte ranges.
 
 usage: http_range.py DIR PORTFILE   serves DIR; writes the port it bound to PORTFILE once
-listening (the test waits for that file, not for a fixed time).
+listening (the test waits for that file, not for a fixed time). With HTTP_RANGE_AUTH=USER:PASS
+in the environment, paths under /private/ answer 401 without those Basic credentials.
 """
+import base64
 import http.server
 import os
 import re
@@ -19,6 +21,14 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         pass
 
     def send_head(self):
+        auth = os.environ.get("HTTP_RANGE_AUTH")
+        want = "Basic " + base64.b64encode(auth.encode()).decode() if auth else None
+        if want and self.path.startswith("/private/") and self.headers.get("Authorization") != want:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="test"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
         path = self.translate_path(self.path)
         if not os.path.isfile(path):
             self.send_error(404)

@@ -159,11 +159,36 @@ mount_fuse "nbd+unix:///?socket=$psock" "$f" -o timeout=2 && {
 web=$WORK/web
 mkdir -p "$web"
 ln -s "$raw" "$web/disk.img"
-python3 "$HERE/http_range.py" "$web" "$WORK/http.port" &
+mkdir -p "$web/private"
+ln -s "$raw" "$web/private/disk.img"
+HTTP_RANGE_AUTH='alice:Sekr@t-42' python3 "$HERE/http_range.py" "$web" "$WORK/http.port" &
 SERVERS+=($!)
 wait_until 20 test -s "$WORK/http.port" || fail "http server did not start"
 hport=$(cat "$WORK/http.port")
 check_source http "http via nbdkit curl" "http://127.0.0.1:$hport/disk.img"
+# Credentials in the URL (the password percent-encoded) reach the server, and only the server:
+# not /proc/mounts, any command line (ext4pager overwrites its own argument; nbdkit gets user=
+# and password=-FD on a pipe), or messages.
+f=$WORK/f-auth
+if mount_fuse "http://alice:Sekr%40t-42@127.0.0.1:$hport/private/disk.img" "$f"; then
+	first=$(cd "$k" && find . -type f -size +10k | sort | head -1)
+	cmp -s "$k/$first" "$f/$first" && pass "http with credentials: $first reads" || fail "http with credentials: $first differs"
+	mounts=$(cat /proc/mounts)
+	procs=$(ps -eo args)
+	[[ $mounts == *"alice@127.0.0.1:$hport/private/disk.img"* && $mounts != *Sekr* ]] &&
+		pass "http with credentials: /proc/mounts shows the URL without the password" ||
+		fail "http with credentials: /proc/mounts: $(grep -F "$f" <<<"$mounts")"
+	[[ $procs == *"user=alice"* && $procs != *Sekr* ]] &&
+		pass "http with credentials: the password is on no command line (ext4pager's, nbdkit's)" ||
+		fail "http with credentials: $(grep -e Sekr -e nbdkit <<<"$procs")"
+	unmount_fuse "$f"
+else
+	fail "http with credentials: not mounted"
+fi
+out=$("$EXT4PAGER" "http://alice:wrong@127.0.0.1:$hport/private/disk.img" "$WORK/nomount" 2>&1) &&
+	fail "a wrong password mounted" ||
+	{ [[ $out == *"cannot open http://alice@127.0.0.1:$hport/private/disk.img"* && $out != *wrong@* ]] &&
+		pass "wrong password refused, the password not printed: ${out##*$'\n'}" || fail "wrong password: $out"; }
 # A sparse image behind a URL (a factory image's system.img on a web server): its index is
 # built over HTTP, and only the chunks read are fetched.
 ln -s "$c/android.simg" "$web/system.simg"

@@ -4,6 +4,7 @@
 #include "check_main.h"
 #include "source.h"
 #include "sparse_source.h"
+#include "url.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -427,5 +428,45 @@ START_TEST(nbd_concurrent_readers)
 }
 END_TEST
 
+/* url: a URL's userinfo split out (percent-decoded), and the URL shown without its password. */
+static void check_split(const char *url, const char *bare, const char *user, const char *pass,
+			const char *shown)
+{
+	struct url_parts p;
+	char *r = url_redacted(url);
+
+	ck_assert_int_eq(url_split(url, &p), 0);
+	ck_assert_str_eq(p.bare, bare);
+	if (user)
+		ck_assert_str_eq(p.user, user);
+	else
+		ck_assert_ptr_null(p.user);
+	if (pass)
+		ck_assert_str_eq(p.password, pass);
+	else
+		ck_assert_ptr_null(p.password);
+	ck_assert_str_eq(r, shown);
+	free(r);
+	url_parts_free(&p);
+}
+
+START_TEST(url_credentials)
+{
+	check_split("http://h/x.img", "http://h/x.img", NULL, NULL, "http://h/x.img");
+	check_split("https://bob@h:8080/x", "https://h:8080/x", "bob", NULL,
+		    "https://bob@h:8080/x");
+	check_split("http://a:Sekr%40t@h/x", "http://h/x", "a", "Sekr@t", "http://a@h/x");
+	/* an unescaped '@' in the password: the last one ends the userinfo */
+	check_split("http://a:p@ss@h/x", "http://h/x", "a", "p@ss", "http://a@h/x");
+	/* '@' past the authority is the path's; an empty password is a password */
+	check_split("http://h/a:b@c", "http://h/a:b@c", NULL, NULL, "http://h/a:b@c");
+	check_split("http://a:@h", "http://h", "a", "", "http://a@h");
+	/* a malformed escape stays as written; a path is not a URL */
+	check_split("http://a:%4@h", "http://h", "a", "%4", "http://a@h");
+	check_split("/tmp/a:b@c.img", "/tmp/a:b@c.img", NULL, NULL, "/tmp/a:b@c.img");
+}
+END_TEST
+
 CHECK_MAIN("source", sparse_reads_equal_raw, sparse_scattered_read, sparse_corruptions_refused,
-	   window_bounds, iov_slice_and_fill, detects_formats, nbd_concurrent_readers)
+	   window_bounds, iov_slice_and_fill, detects_formats, nbd_concurrent_readers,
+	   url_credentials)
