@@ -43,7 +43,9 @@ static int list_partitions(const struct options *o)
 	int rc = source_open(o->list_partitions, &so, &src, why, sizeof(why));
 
 	if (rc == 0) {
-		rc = partition_print_table(src, o->list_partitions, stdout, why, sizeof(why));
+		char *shown = url_redacted(o->list_partitions); /* printed: no password */
+		rc = partition_print_table(src, shown ? shown : "image", stdout, why, sizeof(why));
+		free(shown);
 		byte_source_close(src);
 	}
 	return rc ? session_fail("%s", why) : 0;
