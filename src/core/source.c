@@ -104,12 +104,11 @@ static int open_qemu(const char *path, const char *format, const struct source_o
 
 /* nbdkit's curl plugin on `url`. Credentials in the URL go to it as user= and, for the
  * password, password=-FD on a pipe: neither its command line nor a message shows them. */
-static int open_http(const char *url, const struct source_options *o, struct byte_source **out,
-		     char *why, size_t why_len)
+static int open_http(const char *url, const char *shown, const struct source_options *o,
+		     struct byte_source **out, char *why, size_t why_len)
 {
 	struct url_parts parts;
 	char timeout[32], secret_param[32], *url_param = NULL, *user_param = NULL;
-	char *shown = url_redacted(url);
 	int rc = url_split(url, &parts);
 	/* exitlast: the server leaves with its last connection, even if the daemon is killed;
 	 * protocols: a redirect cannot turn the URL into file:// on this machine. */
@@ -117,7 +116,7 @@ static int open_http(const char *url, const struct source_options *o, struct byt
 			  "curl",   NULL /* url= */, "protocols=http,https", timeout};
 	size_t n = 8;
 
-	if (rc == 0 && shown && asprintf(&url_param, "url=%s", parts.bare) >= 0 &&
+	if (rc == 0 && asprintf(&url_param, "url=%s", parts.bare) >= 0 &&
 	    (!parts.user || asprintf(&user_param, "user=%s", parts.user) >= 0)) {
 		argv[5] = url_param;
 		snprintf(timeout, sizeof(timeout), "timeout=%u", o->timeout ? o->timeout : 30);
@@ -136,7 +135,6 @@ static int open_http(const char *url, const struct source_options *o, struct byt
 	}
 	free(url_param);
 	free(user_param);
-	free(shown);
 	url_parts_free(&parts);
 	return rc;
 }
@@ -172,13 +170,12 @@ static int open_file(const char *path, const struct source_options *o, struct by
  * format=sparse) is read through its index as a local one is. A VM disk format is refused:
  * qemu-nbd is given local files only.
  */
-static int layer_remote(const char *name, const struct source_options *o, struct byte_source **src,
-			char *why, size_t why_len)
+static int layer_remote(const char *shown, const struct source_options *o,
+			struct byte_source **src, char *why, size_t why_len)
 {
 	uint8_t head[4];
 	char reason[256];
 	bool sparse = o->format && strcmp(o->format, "sparse") == 0;
-	char *shown = url_redacted(name); /* a URL's password stays out of messages */
 	int rc = 0;
 
 	if (o->format && qemu_format(o->format)) {
@@ -187,8 +184,7 @@ static int layer_remote(const char *name, const struct source_options *o, struct
 		    why, why_len,
 		    "%s: format=%s is read from local files only (convert it, or serve it with "
 		    "qemu-nbd and give its nbd:// URI)",
-		    shown ? shown : "", o->format);
-		free(shown);
+		    shown, o->format);
 		return -EINVAL;
 	}
 	if (!o->format && byte_source_pread(*src, head, sizeof(head), 0) == 0)
@@ -196,17 +192,16 @@ static int layer_remote(const char *name, const struct source_options *o, struct
 	if (sparse)
 		rc = sparse_source_open(*src, src, reason, sizeof(reason));
 	if (rc)
-		snprintf(why, why_len, "%s: %s", shown ? shown : "", reason);
-	free(shown);
+		snprintf(why, why_len, "%s: %s", shown, reason);
 	return rc;
 }
 
 int source_open(const char *name, const struct source_options *opts, struct byte_source **out,
 		char *why, size_t why_len)
 {
-	int rc;
-
 	struct nbd_source_options no = {.timeout = opts->timeout, .connections = opts->connections};
+	char *shown; /* `name` as messages give it: a URL's password left out */
+	int rc;
 
 	why[0] = '\0';
 	if (opts->format && !source_format_known(opts->format)) {
@@ -215,11 +210,19 @@ int source_open(const char *name, const struct source_options *opts, struct byte
 			 opts->format);
 		return -EINVAL;
 	}
+	if (!source_is_remote(name))
+		return open_file(name, opts, out, why, why_len);
+	shown = url_redacted(name);
+	if (!shown) {
+		snprintf(why, why_len, "out of memory");
+		return -ENOMEM;
+	}
 	if (nbd_source_is_uri(name))
 		rc = nbd_source_open_uri(name, &no, out, why, why_len);
-	else if (strncmp(name, "http://", 7) == 0 || strncmp(name, "https://", 8) == 0)
-		rc = open_http(name, opts, out, why, why_len);
 	else
-		return open_file(name, opts, out, why, why_len);
-	return rc ? rc : layer_remote(name, opts, out, why, why_len);
+		rc = open_http(name, shown, opts, out, why, why_len);
+	if (rc == 0)
+		rc = layer_remote(shown, opts, out, why, why_len);
+	free(shown);
+	return rc;
 }

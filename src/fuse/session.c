@@ -61,8 +61,9 @@ static void build_fuse_options(const struct options *o, const char *image_path, 
 }
 
 /* The source, with the window offset= or partition= asks for; `io` learns the window. */
-static int open_window(const struct options *o, const char *name, struct image_open_options *io,
-		       struct byte_source **src, char *why, size_t why_len)
+static int open_window(const struct options *o, const char *name, const char *shown,
+		       struct image_open_options *io, struct byte_source **src, char *why,
+		       size_t why_len)
 {
 	struct source_options so = {.format = o->format,
 				    .drop_cache = o->fadvise,
@@ -71,10 +72,8 @@ static int open_window(const struct options *o, const char *name, struct image_o
 	int rc = source_open(name, &so, src, why, why_len);
 
 	if (rc == 0 && o->partition) {
-		char *shown = url_redacted(name); /* names only the image in messages */
-		rc = partition_find(*src, shown ? shown : "image", o->partition, &io->offset,
-				    &io->size_limit, why, why_len);
-		free(shown);
+		rc = partition_find(*src, shown, o->partition, &io->offset, &io->size_limit, why,
+				    why_len);
 		if (rc)
 			byte_source_close(*src);
 	}
@@ -85,19 +84,16 @@ static int open_window(const struct options *o, const char *name, struct image_o
 
 /* Appends the partitions of a whole-disk image to a refusal (opened again: the failed open
  * closed its source). */
-static void explain_disk(const struct options *o, const char *name, char *why, size_t why_len)
+static void explain_disk(const struct options *o, const char *name, const char *shown, char *why,
+			 size_t why_len)
 {
 	struct source_options so = {.format = o->format, .timeout = o->timeout, .connections = 1};
 	struct byte_source *src;
 	char ignored[256];
 
-	char *shown;
-
 	if (source_open(name, &so, &src, ignored, sizeof(ignored)) != 0)
 		return;
-	shown = url_redacted(name);
-	partition_explain_disk(src, shown ? shown : "image", why, why_len);
-	free(shown);
+	partition_explain_disk(src, shown, why, why_len);
 	byte_source_close(src);
 }
 
@@ -107,16 +103,19 @@ static int open_image(struct session *s, const struct options *o, const char *na
 	    .offset = o->offset, .norecovery = o->norecovery, .keep_host_cache = !o->fadvise};
 	struct byte_source *src;
 	char why[1024];
-	int rc = open_window(o, name, &io, &src, why, sizeof(why));
-	char *shown = url_redacted(name); /* a URL's password stays out of messages */
+	char *shown = url_redacted(name); /* `name` in messages: a URL's password left out */
+	int rc;
 
+	if (!shown)
+		return session_fail("%s", "out of memory");
+	rc = open_window(o, name, shown, &io, &src, why, sizeof(why));
 	if (rc) {
 		free(shown);
 		return session_fail("%s", why);
 	}
-	rc = image_open_source(src, shown ? shown : "image", &io, &s->ctx.img, why, sizeof(why));
+	rc = image_open_source(src, shown, &io, &s->ctx.img, why, sizeof(why));
 	if (rc == -EINVAL && !o->partition && !o->offset)
-		explain_disk(o, name, why, sizeof(why));
+		explain_disk(o, name, shown, why, sizeof(why));
 	free(shown);
 	for (int i = 0; rc == 0 && i < o->nkeys; i++)
 		rc = image_add_key_file(s->ctx.img, o->keys[i], why, sizeof(why));
