@@ -357,17 +357,15 @@ int fscrypt_decrypt_name(const struct fscrypt_inode_key *k, const uint8_t *ct, s
 }
 
 /* ESSIV (crypto/essiv.c, as fscrypt asks for it: essiv(cbc(aes),sha256)): the block's IV,
- * encrypted with AES-256 under the SHA-256 of the file's key, is the CBC IV. */
-static int essiv(const struct fscrypt_inode_key *k, uint8_t iv[16])
+ * encrypted with AES-256 under the SHA-256 of the file's key, is the CBC IV. Uses `c`, which
+ * the caller then re-initialises for the CBC decryption. */
+static bool essiv(EVP_CIPHER_CTX *c, const struct fscrypt_inode_key *k, uint8_t iv[16])
 {
-	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-	int n = 0, ok;
+	int n = 0;
 
-	ok = c && EVP_EncryptInit_ex2(c, cipher(AES_256_ECB), k->essiv_salt, NULL, NULL) == 1 &&
-	     EVP_CIPHER_CTX_set_padding(c, 0) == 1 && EVP_EncryptUpdate(c, iv, &n, iv, 16) == 1 &&
-	     n == 16;
-	EVP_CIPHER_CTX_free(c);
-	return ok ? 0 : -EIO;
+	return EVP_EncryptInit_ex2(c, cipher(AES_256_ECB), k->essiv_salt, NULL, NULL) == 1 &&
+	       EVP_CIPHER_CTX_set_padding(c, 0) == 1 && EVP_EncryptUpdate(c, iv, &n, iv, 16) == 1 &&
+	       n == 16;
 }
 
 int fscrypt_decrypt_block(const struct fscrypt_inode_key *k, uint64_t lblk, uint8_t *data,
@@ -382,7 +380,7 @@ int fscrypt_decrypt_block(const struct fscrypt_inode_key *k, uint64_t lblk, uint
 		ok = EVP_DecryptInit_ex2(c, cipher(AES_256_XTS), k->key, iv, NULL) == 1 &&
 		     EVP_DecryptUpdate(c, data, &n, data, (int)len) == 1;
 	else if (c && k->mode == FSCRYPT_AES_128_CBC)
-		ok = essiv(k, iv) == 0 &&
+		ok = essiv(c, k, iv) &&
 		     EVP_DecryptInit_ex2(c, cipher(AES_128_CBC), k->key, iv, NULL) == 1 &&
 		     EVP_CIPHER_CTX_set_padding(c, 0) == 1 &&
 		     EVP_DecryptUpdate(c, data, &n, data, (int)len) == 1 && (size_t)n == len;

@@ -170,8 +170,8 @@ static int open_file(const char *path, const struct source_options *o, struct by
  * format=sparse) is read through its index as a local one is. A VM disk format is refused:
  * qemu-nbd is given local files only.
  */
-static int layer_remote(const char *shown, const struct source_options *o,
-			struct byte_source **src, char *why, size_t why_len)
+static int layer_remote(const char *shown, const struct source_options *o, struct byte_source **src,
+			char *why, size_t why_len)
 {
 	uint8_t head[4];
 	char reason[256];
